@@ -1,0 +1,231 @@
+package contactcenter
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/okno-crm/okno/internal/events"
+	"github.com/okno-crm/okno/internal/idempotency"
+	"github.com/okno-crm/okno/internal/ids"
+	"github.com/okno-crm/okno/internal/problem"
+)
+
+// Submission is one accepted web-form post waiting to be stored.
+type Submission struct {
+	Form        WebForm
+	Input       IntakeInput
+	IdemKey     string // optional Idempotency-Key
+	Fingerprint string
+}
+
+// SubmitResult is the answer to give the client.
+type SubmitResult struct {
+	Status      int
+	ContentType string
+	Body        []byte
+	RequestID   string
+	Replayed    bool
+}
+
+type job struct {
+	sub  Submission
+	done chan jobResult
+}
+
+type jobResult struct {
+	res SubmitResult
+	err error
+}
+
+// batcher stores web-form submissions by group commit: submissions that
+// arrive while a transaction is being made durable share the next one, and
+// each is answered only after its own batch is committed. One fsync then
+// carries hundreds of requests, without weakening durability.
+type batcher struct {
+	s        *Service
+	jobs     chan *job
+	stopped  chan struct{}
+	maxBatch int
+}
+
+func newBatcher(s *Service) *batcher {
+	return &batcher{s: s, jobs: make(chan *job, 4096), stopped: make(chan struct{}), maxBatch: 256}
+}
+
+// Submit stores a submission and returns the answer. It waits for the batch.
+func (s *Service) Submit(ctx context.Context, sub Submission) (SubmitResult, error) {
+	j := &job{sub: sub, done: make(chan jobResult, 1)}
+	select {
+	case s.intake.jobs <- j:
+	case <-s.intake.stopped:
+		return SubmitResult{}, problem.New(problem.Unavailable, "Okno is shutting down, please retry")
+	case <-ctx.Done():
+		return SubmitResult{}, ctx.Err()
+	}
+	// Once queued the submission is stored even if the client goes away.
+	r := <-j.done
+	return r.res, r.err
+}
+
+func (b *batcher) run(ctx context.Context) {
+	for {
+		select {
+		case j := <-b.jobs:
+			b.process(b.collect(j))
+		case <-ctx.Done():
+			close(b.stopped)
+			// Store whatever was queued before the stop.
+			for {
+				select {
+				case j := <-b.jobs:
+					b.process(b.collect(j))
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (b *batcher) collect(first *job) []*job {
+	batch := []*job{first}
+	for len(batch) < b.maxBatch {
+		select {
+		case j := <-b.jobs:
+			batch = append(batch, j)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+func (b *batcher) process(batch []*job) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	results := make([]jobResult, len(batch))
+	err := b.s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		now := b.s.Now().UTC()
+		for i, j := range batch {
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT intake_item"); err != nil {
+				return err
+			}
+			res, err := b.s.storeSubmission(ctx, tx, j.sub, now)
+			if err != nil {
+				if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT intake_item"); rerr != nil {
+					return rerr
+				}
+			}
+			if _, rerr := tx.ExecContext(ctx, "RELEASE SAVEPOINT intake_item"); rerr != nil {
+				return rerr
+			}
+			results[i] = jobResult{res: res, err: err}
+		}
+		return nil
+	})
+	if err != nil {
+		slog.Error("intake batch not stored", "size", len(batch), "err", err)
+		for i := range results {
+			results[i] = jobResult{err: problem.New(problem.Unavailable, "the request could not be stored, please retry")}
+		}
+	} else {
+		b.s.OnCommit()
+	}
+	for i, j := range batch {
+		j.done <- results[i]
+	}
+}
+
+// storeSubmission writes one submission inside the batch transaction: its
+// contact (joined by phone, else e-mail), the request, the consent, the
+// outbox event and the idempotency record.
+func (s *Service) storeSubmission(ctx context.Context, tx *sql.Tx, sub Submission, now time.Time) (SubmitResult, error) {
+	scope := "web_form:" + sub.Form.Key
+	if sub.IdemKey != "" {
+		saved, err := idempotency.Lookup(ctx, tx, scope, sub.IdemKey)
+		if err != nil {
+			return SubmitResult{}, err
+		}
+		if saved != nil {
+			if saved.Fingerprint != sub.Fingerprint {
+				return SubmitResult{}, problem.Field(idempotency.Header, "this key was already used for a different request")
+			}
+			return SubmitResult{Status: saved.Status, ContentType: saved.ContentType, Body: saved.Body, Replayed: true}, nil
+		}
+	}
+	in := sub.Input
+	contactID, created, err := upsertContact(ctx, tx, in, now)
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	reqID := ids.New()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO requests (id, contact_id, channel, status, source, message, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
+		reqID, contactID, ChannelWebForm, StatusNew, sub.Form.Key, in.Message, now); err != nil {
+		return SubmitResult{}, fmt.Errorf("contactcenter: insert request: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO consents (id, contact_id, request_id, purpose, text_version, channel, given_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		ids.New(), contactID, reqID, "personal_data_processing", sub.Form.ConsentVersion, ChannelWebForm, now); err != nil {
+		return SubmitResult{}, fmt.Errorf("contactcenter: insert consent: %w", err)
+	}
+	if created {
+		if _, err := events.Add(ctx, tx, "contactcenter.contact.created", now, map[string]string{"contact_id": contactID}); err != nil {
+			return SubmitResult{}, err
+		}
+	}
+	if _, err := events.Add(ctx, tx, "contactcenter.request.created", now, RequestCreated{
+		RequestID: reqID, ContactID: contactID, Channel: ChannelWebForm, Status: StatusNew, Source: sub.Form.Key, CreatedAt: now,
+	}); err != nil {
+		return SubmitResult{}, err
+	}
+	body, _ := json.Marshal(map[string]string{"id": reqID})
+	res := SubmitResult{Status: 201, ContentType: "application/json", Body: body, RequestID: reqID}
+	if sub.IdemKey != "" {
+		if err := idempotency.Save(ctx, tx, scope, sub.IdemKey, idempotency.Saved{
+			Fingerprint: sub.Fingerprint, Status: res.Status, ContentType: res.ContentType, Body: res.Body,
+		}, now); err != nil {
+			return SubmitResult{}, err
+		}
+	}
+	return res, nil
+}
+
+func upsertContact(ctx context.Context, tx *sql.Tx, in IntakeInput, now time.Time) (string, bool, error) {
+	newID := ids.New()
+	if in.Phone != "" {
+		var id string
+		err := tx.QueryRowContext(ctx, `INSERT INTO contacts (id, name, phone, email, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
+ON CONFLICT (phone) WHERE phone <> '' DO UPDATE SET
+  name = CASE WHEN contacts.name = '' THEN excluded.name ELSE contacts.name END,
+  email = CASE WHEN contacts.email = '' THEN excluded.email ELSE contacts.email END,
+  updated_at = excluded.updated_at
+RETURNING id`, newID, in.Name, in.Phone, in.Email, now).Scan(&id)
+		if err != nil {
+			return "", false, fmt.Errorf("contactcenter: upsert contact: %w", err)
+		}
+		return id, id == newID, nil
+	}
+	var id, name string
+	err := tx.QueryRowContext(ctx, `SELECT id, name FROM contacts WHERE email = $1 ORDER BY id LIMIT 1`, in.Email).Scan(&id, &name)
+	switch {
+	case err == nil:
+		if name == "" && in.Name != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE contacts SET name = $2, updated_at = $3 WHERE id = $1`, id, in.Name, now); err != nil {
+				return "", false, fmt.Errorf("contactcenter: update contact: %w", err)
+			}
+		}
+		return id, false, nil
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, `INSERT INTO contacts (id, name, phone, email, created_at, updated_at) VALUES ($1, $2, '', $3, $4, $4)`,
+			newID, in.Name, in.Email, now); err != nil {
+			return "", false, fmt.Errorf("contactcenter: insert contact: %w", err)
+		}
+		return newID, true, nil
+	default:
+		return "", false, fmt.Errorf("contactcenter: find contact by e-mail: %w", err)
+	}
+}

@@ -1,0 +1,182 @@
+package contactcenter
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/okno-crm/okno/internal/idempotency"
+	"github.com/okno-crm/okno/internal/ids"
+	"github.com/okno-crm/okno/internal/perm"
+	"github.com/okno-crm/okno/internal/principal"
+	"github.com/okno-crm/okno/internal/problem"
+)
+
+// MaxIntakeBody is the largest web-form body accepted.
+const MaxIntakeBody = 1 << 20
+
+// Handler is the contact center's internal HTTP API.
+func (s *Service) Handler(internalToken string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /intake/web-forms/{key}", s.handleIntake)
+	mux.HandleFunc("OPTIONS /intake/web-forms/{key}", s.handleIntakePreflight)
+	mux.HandleFunc("GET /requests", principal.Require(perm.RequestsRead, s.handleListRequests))
+	mux.HandleFunc("GET /requests/{id}", principal.Require(perm.RequestsRead, s.handleGetRequest))
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.DB.Ping(r.Context()); err != nil {
+			problem.Write(w, r, problem.New(problem.Unavailable, "contact center database unavailable"))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	return principal.Middleware(internalToken, mux)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// allowCORS lets the clinic's own website post to a form from the browser;
+// every other origin stays closed.
+func allowCORS(w http.ResponseWriter, r *http.Request, f WebForm) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || !slices.Contains(f.AllowedOrigins, origin) {
+		return false
+	}
+	w.Header().Set("Access-Control-Allow-Origin", origin)
+	w.Header().Add("Vary", "Origin")
+	return true
+}
+
+func (s *Service) handleIntakePreflight(w http.ResponseWriter, r *http.Request) {
+	f, err := s.FindWebForm(r.Context(), r.PathValue("key"))
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	if allowCORS(w, r, f) {
+		w.Header().Set("Access-Control-Allow-Methods", "POST")
+		w.Header().Set("Access-Control-Allow-Headers", "Content-Type, Idempotency-Key")
+		w.Header().Set("Access-Control-Max-Age", "600")
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Service) handleIntake(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxIntakeBody))
+	if err != nil {
+		if problem.CodeOf(err) == problem.TooLarge {
+			problem.Write(w, r, err)
+		} else {
+			problem.Write(w, r, problem.New(problem.Malformed, "the body could not be read"))
+		}
+		return
+	}
+	form, err := s.FindWebForm(r.Context(), r.PathValue("key"))
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	allowCORS(w, r, form)
+	key := r.Header.Get(idempotency.Header)
+	if key != "" {
+		if err := idempotency.CheckKey(key); err != nil {
+			problem.Write(w, r, err)
+			return
+		}
+	}
+	ct := r.Header.Get("Content-Type")
+	in, err := ParseWebForm(ct, body)
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	res, err := s.Submit(r.Context(), Submission{
+		Form: form, Input: in, IdemKey: key,
+		Fingerprint: idempotency.Fingerprint(r.Method, r.URL.Path, ct, body),
+	})
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	// A plain HTML form posted by a browser is sent on to the site's
+	// thank-you page rather than shown raw JSON.
+	if res.Status == http.StatusCreated && form.SuccessURL != "" && prefersHTML(r) {
+		http.Redirect(w, r, form.SuccessURL, http.StatusSeeOther)
+		return
+	}
+	w.Header().Set("Content-Type", res.ContentType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(res.Status)
+	_, _ = w.Write(res.Body)
+}
+
+func prefersHTML(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	return strings.Contains(a, "text/html") && !strings.Contains(a, "application/json")
+}
+
+// ListResponse is a page of requests.
+type ListResponse struct {
+	Items      []Request `json:"items"`
+	NextCursor *string   `json:"next_cursor"`
+}
+
+func (s *Service) handleListRequests(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := RequestFilter{Status: q.Get("status"), Channel: q.Get("channel"), Before: q.Get("cursor"), Limit: 50}
+	var fe []problem.FieldError
+	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
+		fe = append(fe, problem.FieldError{Field: "status", Message: "must be one of " + strings.Join(Statuses, ", ")})
+	}
+	if f.Channel != "" && !slices.Contains(Channels, f.Channel) {
+		fe = append(fe, problem.FieldError{Field: "channel", Message: "must be one of " + strings.Join(Channels, ", ")})
+	}
+	if f.Before != "" && !ids.Valid(f.Before) {
+		fe = append(fe, problem.FieldError{Field: "cursor", Message: "is not a cursor this API gave"})
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 200 {
+			fe = append(fe, problem.FieldError{Field: "limit", Message: "must be a number from 1 to 200"})
+		}
+		f.Limit = n
+	}
+	if len(fe) > 0 {
+		problem.Write(w, r, problem.Fields(fe))
+		return
+	}
+	items, next, err := s.FindRequests(r.Context(), f)
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	resp := ListResponse{Items: items}
+	if next != "" {
+		resp.NextCursor = &next
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Service) handleGetRequest(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !ids.Valid(id) {
+		problem.Write(w, r, problem.New(problem.NotFound, "no such request"))
+		return
+	}
+	req, err := s.FindRequestByID(r.Context(), id)
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, req)
+}

@@ -1,0 +1,212 @@
+package contactcenter
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/okno-crm/okno/internal/contactcenter/migrations"
+	"github.com/okno-crm/okno/internal/events"
+	"github.com/okno-crm/okno/internal/problem"
+	"github.com/okno-crm/okno/internal/store"
+)
+
+// Service is the contact-center service.
+type Service struct {
+	DB       *store.DB
+	Now      func() time.Time
+	OnCommit func() // wakes the outbox relay
+	intake   *batcher
+}
+
+// New migrates the contact center's database and prepares the intake writer;
+// Run must be running for submissions to be stored.
+func New(ctx context.Context, db *store.DB, now func() time.Time) (*Service, error) {
+	if err := db.Migrate(ctx, migrations.FS); err != nil {
+		return nil, err
+	}
+	if now == nil {
+		now = time.Now
+	}
+	s := &Service{DB: db, Now: now, OnCommit: func() {}}
+	s.intake = newBatcher(s)
+	return s, nil
+}
+
+// Run runs the group-commit intake writer until ctx ends, then stores what
+// was already accepted into its queue before returning.
+func (s *Service) Run(ctx context.Context) { s.intake.run(ctx) }
+
+// FindWebForm returns an active web form by key.
+func (s *Service) FindWebForm(ctx context.Context, key string) (WebForm, error) {
+	var f WebForm
+	var origins string
+	err := s.DB.R.QueryRowContext(ctx, `SELECT form_key, name, consent_text, consent_version, allowed_origins, success_url, active FROM web_forms WHERE form_key = $1`, key).
+		Scan(&f.Key, &f.Name, &f.ConsentText, &f.ConsentVersion, &origins, &f.SuccessURL, &f.Active)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !f.Active) {
+		return WebForm{}, problem.New(problem.NotFound, "no such web form")
+	}
+	if err != nil {
+		return WebForm{}, fmt.Errorf("contactcenter: find web form: %w", err)
+	}
+	f.AllowedOrigins = strings.Fields(origins)
+	return f, nil
+}
+
+// SaveWebForm creates or replaces a web form.
+func (s *Service) SaveWebForm(ctx context.Context, f WebForm) error {
+	_, err := s.DB.W.ExecContext(ctx, `INSERT INTO web_forms (form_key, name, consent_text, consent_version, allowed_origins, success_url, active, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (form_key) DO UPDATE SET name = excluded.name, consent_text = excluded.consent_text, consent_version = excluded.consent_version,
+  allowed_origins = excluded.allowed_origins, success_url = excluded.success_url, active = excluded.active`,
+		f.Key, f.Name, f.ConsentText, f.ConsentVersion, strings.Join(f.AllowedOrigins, " "), f.SuccessURL, f.Active, s.Now().UTC())
+	if err != nil {
+		return fmt.Errorf("contactcenter: save web form: %w", err)
+	}
+	return nil
+}
+
+// RequestFilter selects requests for the inbox.
+type RequestFilter struct {
+	Status  string
+	Channel string
+	Before  string // cursor: requests with ids below this one
+	Limit   int
+}
+
+const requestSelect = `SELECT r.id, r.channel, r.status, r.source, COALESCE(f.name, ''), r.message, r.created_at, r.updated_at,
+  c.id, c.name, c.phone, c.email, co.given_at, co.text_version
+FROM requests r
+JOIN contacts c ON c.id = r.contact_id
+LEFT JOIN web_forms f ON f.form_key = r.source
+LEFT JOIN consents co ON co.request_id = r.id`
+
+func scanRequest(row interface{ Scan(...any) error }) (Request, error) {
+	var r Request
+	var given sql.NullTime
+	var version sql.NullString
+	err := row.Scan(&r.ID, &r.Channel, &r.Status, &r.Source, &r.SourceName, &r.Message, &r.CreatedAt, &r.UpdatedAt,
+		&r.Contact.ID, &r.Contact.Name, &r.Contact.Phone, &r.Contact.Email, &given, &version)
+	if err != nil {
+		return Request{}, err
+	}
+	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
+	if given.Valid {
+		r.Consent = &Consent{GivenAt: given.Time.UTC(), TextVersion: version.String}
+	}
+	return r, nil
+}
+
+// FindRequests lists requests newest first. It returns the cursor of the
+// next page, empty on the last one.
+func (s *Service) FindRequests(ctx context.Context, f RequestFilter) ([]Request, string, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.Status != "" {
+		add("r.status = $%d", f.Status)
+	}
+	if f.Channel != "" {
+		add("r.channel = $%d", f.Channel)
+	}
+	if f.Before != "" {
+		add("r.id < $%d", f.Before)
+	}
+	q := requestSelect
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	args = append(args, f.Limit+1)
+	q += fmt.Sprintf(" ORDER BY r.id DESC LIMIT $%d", len(args))
+	rows, err := s.DB.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("contactcenter: find requests: %w", err)
+	}
+	defer rows.Close()
+	items := make([]Request, 0, f.Limit)
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("contactcenter: scan request: %w", err)
+		}
+		items = append(items, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(items) > f.Limit {
+		items = items[:f.Limit]
+		next = items[len(items)-1].ID
+	}
+	return items, next, nil
+}
+
+// FindRequestByID returns one request.
+func (s *Service) FindRequestByID(ctx context.Context, id string) (Request, error) {
+	r, err := scanRequest(s.DB.R.QueryRowContext(ctx, requestSelect+" WHERE r.id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Request{}, problem.New(problem.NotFound, "no such request")
+	}
+	if err != nil {
+		return Request{}, fmt.Errorf("contactcenter: find request: %w", err)
+	}
+	return r, nil
+}
+
+// ApplyIdentityEvent keeps the local roster of operators in step with the
+// identity service, for assignment and display.
+func (s *Service) ApplyIdentityEvent(ctx context.Context, tx *sql.Tx, e events.Envelope) error {
+	switch e.Type {
+	case "identity.user.created", "identity.user.updated":
+	default:
+		return nil
+	}
+	var u struct {
+		UserID  string `json:"user_id"`
+		Login   string `json:"login"`
+		Name    string `json:"name"`
+		Role    string `json:"role"`
+		Blocked bool   `json:"blocked"`
+	}
+	if err := json.Unmarshal(e.Data, &u); err != nil || u.UserID == "" {
+		return nil // unreadable: nothing to apply, and retrying will not help
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO operators (user_id, login, name, role, blocked, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (user_id) DO UPDATE SET login = excluded.login, name = excluded.name, role = excluded.role, blocked = excluded.blocked, updated_at = excluded.updated_at`,
+		u.UserID, u.Login, u.Name, u.Role, u.Blocked, e.At.UTC())
+	return err
+}
+
+// Operator is a staff member known to the contact center.
+type Operator struct {
+	UserID string `json:"user_id"`
+	Login  string `json:"login"`
+	Name   string `json:"name"`
+	Role   string `json:"role"`
+}
+
+// FindOperators lists the operators roster.
+func (s *Service) FindOperators(ctx context.Context) ([]Operator, error) {
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT user_id, login, name, role FROM operators WHERE blocked = FALSE ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Operator
+	for rows.Next() {
+		var o Operator
+		if err := rows.Scan(&o.UserID, &o.Login, &o.Name, &o.Role); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,91 @@
+package events
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/okno-crm/okno/internal/store"
+)
+
+// Handler applies one event inside the consumer's transaction.
+type Handler func(ctx context.Context, tx *sql.Tx, e Envelope) error
+
+// Consumer is a durable JetStream consumer whose handled event ids are
+// recorded in the consuming service's own database, in the same transaction
+// as the effect: a redelivered event changes nothing, however late it comes.
+type Consumer struct {
+	DB      *store.DB
+	JS      jetstream.JetStream
+	Stream  string
+	Durable string
+	Filters []string
+	Handle  Handler
+	Now     func() time.Time
+}
+
+// Run consumes until ctx ends.
+func (c *Consumer) Run(ctx context.Context) error {
+	cons, err := c.JS.CreateOrUpdateConsumer(ctx, c.Stream, jetstream.ConsumerConfig{
+		Durable:        c.Durable,
+		FilterSubjects: c.Filters,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		AckWait:        30 * time.Second,
+		MaxDeliver:     -1,
+	})
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w", c.Durable, err)
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		if err := c.apply(ctx, m.Data()); err != nil {
+			slog.Warn("event not applied, will be redelivered", "consumer", c.Durable, "subject", m.Subject(), "err", err)
+			_ = m.NakWithDelay(time.Second)
+			return
+		}
+		_ = m.Ack()
+	})
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w", c.Durable, err)
+	}
+	<-ctx.Done()
+	cc.Stop()
+	return nil
+}
+
+func (c *Consumer) apply(ctx context.Context, data []byte) error {
+	var e Envelope
+	if err := json.Unmarshal(data, &e); err != nil || e.ID == "" {
+		// A message we cannot read will never become readable: drop it.
+		slog.Error("event unreadable, dropped", "consumer", c.Durable)
+		return nil
+	}
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	return c.DB.InTx(ctx, func(tx *sql.Tx) error {
+		fresh, err := MarkHandled(ctx, tx, e.ID, now())
+		if err != nil || !fresh {
+			return err
+		}
+		return c.Handle(ctx, tx, e)
+	})
+}
+
+// MarkHandled records an event id in the inbox and reports whether it was new.
+func MarkHandled(ctx context.Context, tx *sql.Tx, eventID string, at time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO inbox (event_id, handled_at) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING`, eventID, at.UTC())
+	if err != nil {
+		return false, fmt.Errorf("inbox insert: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	return n == 1, nil
+}

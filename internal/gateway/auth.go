@@ -1,0 +1,168 @@
+package gateway
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/okno-crm/okno/internal/principal"
+	"github.com/okno-crm/okno/internal/problem"
+)
+
+// Cookie names.
+const (
+	SessionCookie = "okno_session"
+	CSRFCookie    = "okno_csrf"
+	CSRFHeader    = "X-CSRF-Token"
+)
+
+// User is the signed-in staff member, as identity describes them.
+type User struct {
+	ID          string   `json:"id"`
+	Login       string   `json:"login"`
+	Name        string   `json:"name"`
+	Role        string   `json:"role"`
+	Permissions []string `json:"permissions"`
+}
+
+type userKey struct{}
+
+func withUser(ctx context.Context, u User) context.Context {
+	return context.WithValue(ctx, userKey{}, u)
+}
+func userFrom(ctx context.Context) User { u, _ := ctx.Value(userKey{}).(User); return u }
+
+// credential returns the session cookie or the Bearer token of a request.
+func credential(r *http.Request) (token string, viaCookie bool) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+			return strings.TrimSpace(t), false
+		}
+		return "", false
+	}
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		return c.Value, true
+	}
+	return "", false
+}
+
+// authenticate asks identity who holds the request's credential.
+func (g *Gateway) authenticate(r *http.Request) (User, bool, error) {
+	tok, viaCookie := credential(r)
+	if tok == "" {
+		return User{}, false, problem.New(problem.Unauthorized, "log in or send an API token")
+	}
+	var out struct {
+		User User `json:"user"`
+	}
+	err := g.identity.call(r.Context(), http.MethodPost, "/auth/authenticate", principal.System(), map[string]string{"token": tok}, &out)
+	if err != nil {
+		return User{}, false, err
+	}
+	return out.User, viaCookie, nil
+}
+
+// csrfToken is bound to the session: a site that cannot read our cookies
+// cannot produce it.
+func csrfToken(session string) string {
+	m := hmac.New(sha256.New, []byte("okno-csrf"))
+	m.Write([]byte(session))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func (g *Gateway) csrfOK(r *http.Request) bool {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return false
+	}
+	got := r.Header.Get(CSRFHeader)
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(csrfToken(c.Value))) == 1
+}
+
+func (g *Gateway) setSessionCookies(w http.ResponseWriter, token string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: "/", Expires: expires,
+		HttpOnly: true, Secure: g.cfg.SecureCookies, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: csrfToken(token), Path: "/", Expires: expires,
+		HttpOnly: false, Secure: g.cfg.SecureCookies, SameSite: http.SameSiteStrictMode})
+}
+
+func (g *Gateway) clearSessionCookies(w http.ResponseWriter) {
+	for _, n := range []string{SessionCookie, CSRFCookie} {
+		http.SetCookie(w, &http.Cookie{Name: n, Value: "", Path: "/", MaxAge: -1, HttpOnly: n == SessionCookie,
+			Secure: g.cfg.SecureCookies, SameSite: http.SameSiteStrictMode})
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (g *Gateway) handleLogin(w http.ResponseWriter, r *http.Request) {
+	p := principal.From(r.Context())
+	if !g.login.Allow(p.ClientAddr, g.cfg.Now()) {
+		w.Header().Set("Retry-After", "60")
+		problem.Write(w, r, problem.New(problem.RateLimited, "too many login attempts from this address, try again in a minute"))
+		return
+	}
+	var in struct {
+		Login    string `json:"login"`
+		Password string `json:"password"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		if problem.CodeOf(err) == problem.TooLarge {
+			problem.Write(w, r, err)
+			return
+		}
+		problem.Write(w, r, problem.New(problem.Malformed, "the body must be a JSON object with login and password"))
+		return
+	}
+	var fe []problem.FieldError
+	if strings.TrimSpace(in.Login) == "" {
+		fe = append(fe, problem.FieldError{Field: "login", Message: "is required"})
+	}
+	if in.Password == "" {
+		fe = append(fe, problem.FieldError{Field: "password", Message: "is required"})
+	}
+	if len(fe) > 0 {
+		problem.Write(w, r, problem.Fields(fe))
+		return
+	}
+	var out struct {
+		User    User `json:"user"`
+		Session struct {
+			Token     string    `json:"token"`
+			ExpiresAt time.Time `json:"expires_at"`
+		} `json:"session"`
+	}
+	err := g.identity.call(r.Context(), http.MethodPost, "/auth/login", p,
+		map[string]string{"login": in.Login, "password": in.Password, "user_agent": r.UserAgent()}, &out)
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	g.setSessionCookies(w, out.Session.Token, out.Session.ExpiresAt)
+	writeJSON(w, http.StatusOK, map[string]User{"user": out.User})
+}
+
+func (g *Gateway) handleLogout(w http.ResponseWriter, r *http.Request) {
+	tok, _ := credential(r)
+	if err := g.identity.call(r.Context(), http.MethodPost, "/auth/logout", principal.From(r.Context()), map[string]string{"token": tok}, nil); err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	g.clearSessionCookies(w)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (g *Gateway) handleMe(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]User{"user": userFrom(r.Context())})
+}

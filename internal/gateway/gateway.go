@@ -1,0 +1,310 @@
+// Package gateway is Okno's only public HTTP edge: the REST API under
+// /api/v1, the WebSocket /api/v1/ws and the web UI. It authenticates every
+// call, checks the permission its route declares, and passes the caller on
+// to the owning service. It owns no database.
+package gateway
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/okno-crm/okno/internal/perm"
+	"github.com/okno-crm/okno/internal/principal"
+	"github.com/okno-crm/okno/internal/problem"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Route access levels besides a permission name.
+const (
+	Public        = "public"        // no login: the website's forms
+	Authenticated = "authenticated" // any logged-in user
+)
+
+// MaxBody is the largest request body any route accepts.
+const MaxBody = 1 << 20
+
+// Config wires the gateway.
+type Config struct {
+	InternalToken    string
+	Identity         Upstream
+	ContactCenter    Upstream
+	JS               jetstream.JetStream // events to push; nil disables the push
+	IntakeRatePerMin int
+	LoginRatePerMin  int
+	SecureCookies    bool
+	TrustedProxies   []*net.IPNet
+	UI               fs.FS                   // the built web UI; nil serves a notice
+	Extra            map[string]http.Handler // more routes outside /api/v1 (demo pages)
+	Ready            func(context.Context) error
+	Registry         *prometheus.Registry
+	Now              func() time.Time
+}
+
+// Gateway is the HTTP edge.
+type Gateway struct {
+	cfg      Config
+	identity *client
+	cc       *client
+	hub      *hub
+	intake   *limiter
+	login    *limiter
+	routes   []Route
+	handler  http.Handler
+	metrics  *metrics
+	static   *static
+}
+
+// Route is one line of the route table: every /api/v1 route names the
+// permission it needs (or Public / Authenticated).
+type Route struct {
+	Pattern string
+	Perm    string
+	Handler http.Handler
+}
+
+// New builds the gateway.
+func New(cfg Config) *Gateway {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.LoginRatePerMin == 0 {
+		cfg.LoginRatePerMin = 20
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	g := &Gateway{
+		cfg:      cfg,
+		identity: newClient(cfg.Identity, cfg.InternalToken),
+		cc:       newClient(cfg.ContactCenter, cfg.InternalToken),
+		intake:   newLimiter(cfg.IntakeRatePerMin),
+		login:    newLimiter(cfg.LoginRatePerMin),
+		metrics:  newMetrics(cfg.Registry),
+	}
+	g.hub = newHub(g.metrics)
+	g.static = newStatic(cfg.UI)
+	cc := g.proxy(cfg.ContactCenter)
+	g.routes = []Route{
+		{"POST /api/v1/auth/login", Public, http.HandlerFunc(g.handleLogin)},
+		{"POST /api/v1/auth/logout", Authenticated, http.HandlerFunc(g.handleLogout)},
+		{"GET /api/v1/auth/me", Authenticated, http.HandlerFunc(g.handleMe)},
+		{"POST /api/v1/intake/web-forms/{key}", Public, g.rateLimited(g.intake, cc)},
+		{"OPTIONS /api/v1/intake/web-forms/{key}", Public, cc},
+		{"GET /api/v1/requests", perm.RequestsRead, cc},
+		{"GET /api/v1/requests/{id}", perm.RequestsRead, cc},
+		{"GET /api/v1/ws", perm.RequestsRead, http.HandlerFunc(g.handleWS)},
+	}
+	mux := http.NewServeMux()
+	for _, rt := range g.routes {
+		mux.Handle(rt.Pattern, g.guard(rt))
+	}
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		problem.Write(w, r, problem.New(problem.NotFound, "no such API route"))
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", g.handleReady)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
+	for p, h := range cfg.Extra {
+		mux.Handle(p, h)
+	}
+	mux.Handle("/", g.static)
+	g.handler = g.securityHeaders(g.observe(mux))
+	return g
+}
+
+// Routes returns the route table (for the authorization tests).
+func (g *Gateway) Routes() []Route { return g.routes }
+
+// ServeHTTP serves the edge.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.handler.ServeHTTP(w, r) }
+
+// Run pushes events to WebSocket clients until ctx ends.
+func (g *Gateway) Run(ctx context.Context) {
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				g.intake.sweep(now)
+				g.login.sweep(now)
+			}
+		}
+	}()
+	if g.cfg.JS != nil {
+		g.pushEvents(ctx)
+	}
+	<-ctx.Done()
+	g.hub.closeAll()
+}
+
+// guard authenticates and authorizes a route, limits its body and strips
+// any identity headers a client tried to forge.
+func (g *Gateway) guard(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		principal.Strip(r.Header)
+		if r.ContentLength > MaxBody {
+			problem.Write(w, r, problem.New(problem.TooLarge, "the request body exceeds 1 MB"))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+		p := principal.Principal{ClientAddr: clientAddr(r, g.cfg.TrustedProxies)}
+		if rt.Perm != Public {
+			u, viaCookie, err := g.authenticate(r)
+			if err != nil {
+				problem.Write(w, r, err)
+				return
+			}
+			if viaCookie && !safeMethod(r.Method) && !g.csrfOK(r) {
+				problem.Write(w, r, problem.New(problem.Forbidden, "missing or wrong X-CSRF-Token"))
+				return
+			}
+			if rt.Perm != Authenticated && !contains(u.Permissions, rt.Perm) {
+				problem.Write(w, r, problem.New(problem.Forbidden, "this action needs the permission "+rt.Perm))
+				return
+			}
+			p.UserID = u.ID
+			p.Permissions = u.Permissions
+			r = r.WithContext(withUser(r.Context(), u))
+		}
+		rt.Handler.ServeHTTP(w, r.WithContext(principal.With(r.Context(), p)))
+	})
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *Gateway) rateLimited(l *limiter, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !l.Allow(principal.From(r.Context()).ClientAddr, g.cfg.Now()) {
+			w.Header().Set("Retry-After", "60")
+			problem.Write(w, r, problem.New(problem.RateLimited, "too many requests from this address, try again in a minute"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// proxy passes a call to a service under the same path without /api/v1,
+// carrying the principal instead of the client's credentials.
+func (g *Gateway) proxy(up Upstream) http.Handler {
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.URL.Path = strings.TrimPrefix(pr.In.URL.Path, "/api/v1")
+			pr.Out.URL.RawPath = ""
+			pr.SetURL(up.URL)
+			pr.Out.Header.Del("Cookie")
+			pr.Out.Header.Del("Authorization")
+			principal.Strip(pr.Out.Header)
+			principal.Set(pr.Out.Header, g.cfg.InternalToken, principal.From(pr.In.Context()))
+		},
+		Transport: up.Transport,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if problem.CodeOf(err) == problem.TooLarge {
+				problem.Write(w, r, err)
+				return
+			}
+			slog.Warn("upstream failed", "service", up.Name, "err", err)
+			problem.Write(w, r, problem.New(problem.Unavailable, up.Name+" is unavailable"))
+		},
+	}
+}
+
+func (g *Gateway) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	if g.cfg.Ready != nil {
+		if err := g.cfg.Ready(ctx); err != nil {
+			slog.Warn("not ready", "err", err)
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready\n"))
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// securityHeaders sets the headers every answer carries. Pages get their
+// own Content-Security-Policy from the static handler.
+func (g *Gateway) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int)        { s.status = code; s.ResponseWriter.WriteHeader(code) }
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// observe counts and times requests by route pattern — never by URL, which
+// may carry ids — and logs failures without personal data.
+func (g *Gateway) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: 200}
+		next.ServeHTTP(sw, r)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		d := time.Since(start)
+		g.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+		g.metrics.duration.WithLabelValues(route).Observe(d.Seconds())
+		if sw.status >= 500 {
+			slog.Warn("http", "route", route, "status", sw.status, "ms", d.Milliseconds())
+		} else {
+			slog.Debug("http", "route", route, "status", sw.status, "ms", d.Milliseconds())
+		}
+	})
+}
+
+// UpstreamsReady checks that every service behind the gateway answers.
+func (g *Gateway) UpstreamsReady(ctx context.Context) error {
+	for _, c := range []*client{g.identity, g.cc} {
+		if err := c.call(ctx, http.MethodGet, "/readyz", principal.System(), nil, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,191 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/okno-crm/okno/internal/bus"
+	"github.com/okno-crm/okno/internal/events"
+	"github.com/okno-crm/okno/internal/perm"
+	"github.com/okno-crm/okno/internal/principal"
+)
+
+// Frame is what the gateway sends over the WebSocket.
+type Frame struct {
+	Type string `json:"type"`
+	Data any    `json:"data"`
+}
+
+type wsClient struct {
+	user User
+	send chan []byte
+	kill func()
+}
+
+// hub fans frames out to connected clients by permission.
+type hub struct {
+	mu      sync.RWMutex
+	clients map[*wsClient]struct{}
+	m       *metrics
+}
+
+func newHub(m *metrics) *hub { return &hub{clients: map[*wsClient]struct{}{}, m: m} }
+
+func (h *hub) add(c *wsClient) {
+	h.mu.Lock()
+	h.clients[c] = struct{}{}
+	h.mu.Unlock()
+	h.m.wsClients.Inc()
+}
+
+func (h *hub) remove(c *wsClient) {
+	h.mu.Lock()
+	_, ok := h.clients[c]
+	delete(h.clients, c)
+	h.mu.Unlock()
+	if ok {
+		h.m.wsClients.Dec()
+	}
+}
+
+// broadcast sends frame to every client holding need. A client too slow to
+// take it is disconnected: it reconnects and resyncs over REST, which is
+// better than holding everyone else back.
+func (h *hub) broadcast(frame []byte, need string) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for c := range h.clients {
+		if !contains(c.user.Permissions, need) {
+			continue
+		}
+		select {
+		case c.send <- frame:
+			h.m.pushed.Inc()
+		default:
+			h.m.dropped.Inc()
+			c.kill()
+		}
+	}
+}
+
+func (h *hub) closeAll() {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for c := range h.clients {
+		c.kill()
+	}
+}
+
+// Count returns the number of connected clients.
+func (g *Gateway) WSClients() int {
+	g.hub.mu.RLock()
+	defer g.hub.mu.RUnlock()
+	return len(g.hub.clients)
+}
+
+func (g *Gateway) handleWS(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r.Context())
+	// Accept checks that the Origin is our own host, so another site cannot
+	// ride a manager's cookie into the socket.
+	conn, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	defer cancel()
+	c := &wsClient{user: u, send: make(chan []byte, 256), kill: cancel}
+	g.hub.add(c)
+	defer g.hub.remove(c)
+	ctx = conn.CloseRead(ctx)
+	hello, _ := json.Marshal(Frame{Type: "hello", Data: map[string]User{"user": u}})
+	if err := g.write(ctx, conn, hello); err != nil {
+		return
+	}
+	ping := time.NewTicker(25 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			conn.Close(websocket.StatusGoingAway, "closing")
+			return
+		case f := <-c.send:
+			if err := g.write(ctx, conn, f); err != nil {
+				return
+			}
+		case <-ping.C:
+			pctx, pcancel := context.WithTimeout(ctx, 10*time.Second)
+			err := conn.Ping(pctx)
+			pcancel()
+			if err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (g *Gateway) write(ctx context.Context, conn *websocket.Conn, frame []byte) error {
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return conn.Write(wctx, websocket.MessageText, frame)
+}
+
+// pushEvents follows the contact center's request events from now on and
+// pushes each request, fetched fresh from its owner, to managers who may
+// read it. Events carry ids only; the data comes through the service's API.
+func (g *Gateway) pushEvents(ctx context.Context) {
+	for ctx.Err() == nil {
+		cons, err := g.cfg.JS.OrderedConsumer(ctx, bus.Stream, jetstream.OrderedConsumerConfig{
+			FilterSubjects: []string{"contactcenter.request.>"},
+			DeliverPolicy:  jetstream.DeliverNewPolicy,
+		})
+		if err != nil {
+			slog.Warn("gateway: cannot follow events, retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		cc, err := cons.Consume(func(m jetstream.Msg) { g.pushOne(ctx, m.Data()) })
+		if err != nil {
+			slog.Warn("gateway: cannot follow events, retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		<-ctx.Done()
+		cc.Stop()
+	}
+}
+
+func (g *Gateway) pushOne(ctx context.Context, data []byte) {
+	var e events.Envelope
+	if err := json.Unmarshal(data, &e); err != nil {
+		return
+	}
+	var ref struct {
+		RequestID string `json:"request_id"`
+	}
+	if json.Unmarshal(e.Data, &ref) != nil || ref.RequestID == "" {
+		return
+	}
+	var req json.RawMessage
+	err := g.cc.call(ctx, http.MethodGet, "/requests/"+ref.RequestID, principal.System(perm.RequestsRead), nil, &req)
+	if err != nil {
+		slog.Warn("gateway: request to push not readable", "err", err)
+		return
+	}
+	frame, _ := json.Marshal(Frame{Type: strings.TrimPrefix(e.Type, "contactcenter."), Data: req})
+	g.hub.broadcast(frame, perm.RequestsRead)
+}

@@ -1,0 +1,3 @@
+// Package identity is Okno's identity service: staff users, roles and their
+// permissions, password login, sessions and API tokens.
+package identity

@@ -1,0 +1,44 @@
+// Package perm names the permissions every route and service checks, and
+// the built-in roles. It is shared vocabulary, not a service: identity stores
+// roles, the gateway and each service check the names.
+package perm
+
+// Permissions are named "resource.action". Every /api/v1 route declares one.
+const (
+	RequestsRead   = "requests.read"
+	RequestsUpdate = "requests.update"
+	RequestsAssign = "requests.assign"
+	ContactsRead   = "contacts.read"
+	PatientsReadPD = "patients.read_pd"
+	UsersManage    = "users.manage"
+	RolesManage    = "roles.manage"
+	FormsManage    = "forms.manage"
+	AuditRead      = "audit.read"
+)
+
+// AllPermissions lists every permission Okno knows.
+var AllPermissions = []string{
+	RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD,
+	UsersManage, RolesManage, FormsManage, AuditRead,
+}
+
+// Role is a named set of permissions.
+type Role struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Permissions []string `json:"permissions"`
+	Builtin     bool     `json:"builtin"`
+}
+
+// BuiltinRoles are created on first start; administrators may edit them later.
+var BuiltinRoles = []Role{
+	{ID: "operator", Name: "Оператор", Builtin: true, Permissions: []string{
+		RequestsRead, RequestsUpdate, ContactsRead, PatientsReadPD}},
+	{ID: "supervisor", Name: "Старший оператор", Builtin: true, Permissions: []string{
+		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD}},
+	{ID: "admin", Name: "Администратор", Builtin: true, Permissions: []string{
+		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead,
+		UsersManage, RolesManage, FormsManage}},
+	{ID: "security_officer", Name: "Офицер безопасности", Builtin: true, Permissions: []string{
+		AuditRead, ContactsRead}},
+}

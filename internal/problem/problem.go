@@ -1,0 +1,150 @@
+// Package problem is Okno's one application error type and its mapping to
+// HTTP: RFC 9457 problem details. Business code returns *Error values with a
+// code; only the HTTP edge turns them into status codes, and only the safe
+// message reaches the user — the cause goes to the log.
+package problem
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+)
+
+// Code classifies an error for the caller.
+type Code string
+
+const (
+	Invalid      Code = "invalid"      // 422: a field's value is not acceptable
+	Malformed    Code = "malformed"    // 400: the body could not be read at all
+	Unauthorized Code = "unauthorized" // 401
+	Forbidden    Code = "forbidden"    // 403
+	NotFound     Code = "not_found"    // 404
+	Conflict     Code = "conflict"     // 409
+	TooLarge     Code = "too_large"    // 413
+	Unsupported  Code = "unsupported"  // 415
+	RateLimited  Code = "rate_limited" // 429
+	Unavailable  Code = "unavailable"  // 503
+	Internal     Code = "internal"     // 500
+)
+
+var statusOf = map[Code]int{
+	Invalid: 422, Malformed: 400, Unauthorized: 401, Forbidden: 403, NotFound: 404,
+	Conflict: 409, TooLarge: 413, Unsupported: 415, RateLimited: 429, Unavailable: 503, Internal: 500,
+}
+
+var titleOf = map[Code]string{
+	Invalid: "Invalid field", Malformed: "Malformed request", Unauthorized: "Authentication required",
+	Forbidden: "Forbidden", NotFound: "Not found", Conflict: "Conflict", TooLarge: "Request body too large",
+	Unsupported: "Unsupported media type", RateLimited: "Too many requests", Unavailable: "Service unavailable",
+	Internal: "Internal error",
+}
+
+// FieldError names one field that was refused and why. Messages never echo
+// the submitted value: it may be personal data.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Error is the application error.
+type Error struct {
+	Code    Code
+	Message string
+	Fields  []FieldError
+	Err     error // the cause, for the log only
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// New makes an error with a code and a safe message.
+func New(code Code, msg string) *Error { return &Error{Code: code, Message: msg} }
+
+// Field makes a 422 naming one field.
+func Field(field, msg string) *Error {
+	return &Error{Code: Invalid, Message: field + ": " + msg, Fields: []FieldError{{Field: field, Message: msg}}}
+}
+
+// Fields makes a 422 naming several fields.
+func Fields(fs []FieldError) *Error {
+	msg := "some fields are not acceptable"
+	if len(fs) == 1 {
+		msg = fs[0].Field + ": " + fs[0].Message
+	}
+	return &Error{Code: Invalid, Message: msg, Fields: fs}
+}
+
+// CodeOf returns the code of err, Internal when it carries none.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return TooLarge
+	}
+	return Internal
+}
+
+// Status returns the HTTP status for a code.
+func Status(c Code) int {
+	if s, ok := statusOf[c]; ok {
+		return s
+	}
+	return 500
+}
+
+// Body is the JSON shape of a problem (RFC 9457 plus an "errors" member).
+type Body struct {
+	Type   string       `json:"type"`
+	Title  string       `json:"title"`
+	Status int          `json:"status"`
+	Detail string       `json:"detail,omitempty"`
+	Code   Code         `json:"code"`
+	Errors []FieldError `json:"errors,omitempty"`
+}
+
+// BodyOf converts any error into the problem body a client may see.
+func BodyOf(err error) Body {
+	code := CodeOf(err)
+	b := Body{Type: "about:blank", Title: titleOf[code], Status: Status(code), Code: code}
+	var e *Error
+	if errors.As(err, &e) && code != Internal {
+		b.Detail = e.Message
+		b.Errors = e.Fields
+	}
+	if code == TooLarge && b.Detail == "" {
+		b.Detail = "the request body exceeds the limit"
+	}
+	if b.Type == "about:blank" && code != Internal {
+		b.Type = "urn:okno:problem:" + string(code)
+	}
+	return b
+}
+
+// Write sends err as application/problem+json. Internal errors are logged
+// with their cause; the client sees only a generic message.
+func Write(w http.ResponseWriter, r *http.Request, err error) {
+	b := BodyOf(err)
+	if b.Status >= 500 {
+		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", r.Pattern, "err", err)
+	}
+	WriteBody(w, b)
+}
+
+// WriteBody sends an already built problem body.
+func WriteBody(w http.ResponseWriter, b Body) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(b.Status)
+	_ = json.NewEncoder(w).Encode(b)
+}
