@@ -30,14 +30,20 @@ type Consumer struct {
 
 // Run consumes until ctx ends.
 func (c *Consumer) Run(ctx context.Context) error {
-	cons, err := c.JS.CreateOrUpdateConsumer(ctx, c.Stream, jetstream.ConsumerConfig{
-		Durable:        c.Durable,
-		FilterSubjects: c.Filters,
-		AckPolicy:      jetstream.AckExplicitPolicy,
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
-		AckWait:        30 * time.Second,
-		MaxDeliver:     -1,
-	})
+	cfg := jetstream.ConsumerConfig{
+		Durable:       c.Durable,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckWait:       30 * time.Second,
+		MaxDeliver:    -1,
+	}
+	// One filter goes in the field NATS 2.9 understands too.
+	if len(c.Filters) == 1 {
+		cfg.FilterSubject = c.Filters[0]
+	} else {
+		cfg.FilterSubjects = c.Filters
+	}
+	cons, err := c.JS.CreateOrUpdateConsumer(ctx, c.Stream, cfg)
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", c.Durable, err)
 	}

@@ -1,0 +1,151 @@
+package events_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/okno-crm/okno/internal/bus"
+	"github.com/okno-crm/okno/internal/contactcenter/migrations"
+	"github.com/okno-crm/okno/internal/events"
+	"github.com/okno-crm/okno/internal/store"
+	"github.com/okno-crm/okno/internal/testenv"
+)
+
+// The contact center's schema has an outbox and an inbox; the tests use it.
+func openDB(t *testing.T, b testenv.Backend) *store.DB {
+	db := testenv.OpenDB(t, b, "contactcenter")
+	if err := db.Migrate(context.Background(), migrations.FS); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func addEvents(t *testing.T, db *store.DB, n int) []string {
+	t.Helper()
+	var ids []string
+	err := db.InTx(context.Background(), func(tx *sql.Tx) error {
+		for i := 0; i < n; i++ {
+			id, err := events.Add(context.Background(), tx, "contactcenter.request.created", time.Now(), map[string]int{"n": i})
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func streamCount(t *testing.T, b *bus.Bus) uint64 {
+	t.Helper()
+	s, err := b.JS.Stream(context.Background(), bus.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+func TestBusRelayAndInbox(t *testing.T) {
+	testenv.ForEachBus(t, func(t *testing.T, k testenv.BusKind) {
+		testenv.ForEachBackend(t, func(t *testing.T, be testenv.Backend) {
+			if k.Name == "external" {
+				testenv.ResetExternalStream(t, k.URL)
+			}
+			b := testenv.OpenBus(t, k)
+			db := openDB(t, be)
+			ctx := context.Background()
+			ids := addEvents(t, db, 5)
+
+			r := events.NewRelay(db, b.JS)
+			n, err := r.Flush(ctx)
+			if err != nil || n != 5 {
+				t.Fatalf("flush moved %d, %v", n, err)
+			}
+			var left int
+			_ = db.R.QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&left)
+			if left != 0 {
+				t.Fatalf("%d outbox rows left after relay", left)
+			}
+			// A relay that crashed after publishing and before deleting sends
+			// the same ids again: the stream keeps one copy.
+			_ = db.InTx(ctx, func(tx *sql.Tx) error {
+				for _, id := range ids[:2] {
+					_, err := tx.Exec(`INSERT INTO outbox (id, subject, payload, created_at) VALUES ($1, 'contactcenter.request.created', $2, $3)`,
+						id, `{"id":"`+id+`","type":"contactcenter.request.created","data":{}}`, time.Now().UTC())
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if _, err := r.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := streamCount(t, b); got != 5 {
+				t.Fatalf("stream holds %d messages, want 5", got)
+			}
+
+			// A consumer applies each event once, even when it is redelivered.
+			consumerDB := openDB(t, be)
+			var applied atomic.Int32
+			c := &events.Consumer{DB: consumerDB, JS: b.JS, Stream: bus.Stream, Durable: "test-" + be.Name,
+				Filters: []string{"contactcenter.>"},
+				Handle: func(ctx context.Context, tx *sql.Tx, e events.Envelope) error {
+					applied.Add(1)
+					return nil
+				}}
+			cctx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { _ = c.Run(cctx); close(done) }()
+			waitFor(t, func() bool { return applied.Load() == 5 })
+			cancel()
+			<-done
+			// Replay the same messages past JetStream's window: the inbox holds.
+			cons, err := b.JS.OrderedConsumer(ctx, bus.Stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"contactcenter.>"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 5; i++ {
+				m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var e events.Envelope
+				_ = json.Unmarshal(m.Data(), &e)
+				err = consumerDB.InTx(ctx, func(tx *sql.Tx) error {
+					fresh, err := events.MarkHandled(ctx, tx, e.ID, time.Now())
+					if fresh {
+						t.Errorf("event %s handled twice", e.ID)
+					}
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	})
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
