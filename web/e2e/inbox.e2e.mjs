@@ -1,0 +1,201 @@
+// Browser test of the single window, against a running Okno (UI + API on one origin):
+// sign in, post a web form from outside, see it arrive live, open it, switch the language.
+//
+//   OKNO_URL=http://127.0.0.1:18080 OKNO_LOGIN=… OKNO_PASSWORD=… npm run e2e
+//
+// Env: OKNO_URL, OKNO_LOGIN, OKNO_PASSWORD, OKNO_FORM_KEY (default "demo"),
+// CHROMIUM_PATH (default /usr/bin/chromium). Screenshots go to e2e/artifacts/.
+// Plain Node + playwright-core driving the system's chromium; nothing is downloaded.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const artifacts = path.join(here, 'artifacts');
+
+const BASE = (process.env.OKNO_URL || 'http://127.0.0.1:18080').replace(/\/+$/, '');
+const LOGIN = process.env.OKNO_LOGIN || '';
+const PASSWORD = process.env.OKNO_PASSWORD || '';
+const FORM_KEY = process.env.OKNO_FORM_KEY || 'demo';
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const LIVE_TIMEOUT_MS = 5000;
+
+const digits = (n) => Array.from({ length: n }, () => Math.floor(Math.random() * 10)).join('');
+const NAME = `Тестова Ёлка ${digits(6)}`;
+const PHONE = `8 (343) 2${digits(2)}-${digits(2)}-${digits(2)}`;
+const MESSAGE = '<script>alert(1)</script> Хочу записаться';
+
+/** A CSS attribute value in double quotes. */
+const attr = (v) => `"${String(v).replace(/["\\]/g, '\\$&')}"`;
+
+let current = 'start';
+async function step(name, fn) {
+  current = name;
+  const t0 = Date.now();
+  const result = await fn();
+  console.log(`  ok  ${name} (${Date.now() - t0} ms)`);
+  return result;
+}
+
+function check(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+async function main() {
+  check(LOGIN && PASSWORD, 'set OKNO_LOGIN and OKNO_PASSWORD');
+  await mkdir(artifacts, { recursive: true });
+  const profile = await mkdtemp(path.join(tmpdir(), 'okno-e2e-'));
+  const context = await chromium
+    .launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1440, height: 900 },
+    locale: 'ru-RU',
+    timezoneId: 'Asia/Yekaterinburg',
+  })
+    .catch(async (err) => {
+      await rm(profile, { recursive: true, force: true });
+      throw new Error(`cannot start chromium at ${CHROMIUM} (set CHROMIUM_PATH): ${err.message}`);
+    });
+  const pageErrors = [];
+  const dialogs = [];
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') console.log(`  (browser console) ${msg.text()}`);
+    });
+
+    await step('open the login page', async () => {
+      await page.goto(`${BASE}/login/`);
+      await page.getByTestId('login-form').waitFor();
+      await page.screenshot({ path: path.join(artifacts, 'login.png') });
+    });
+
+    await step('a wrong password is refused with a message', async () => {
+      await page.getByTestId('login-input').fill(LOGIN);
+      await page.getByTestId('password-input').fill(`${PASSWORD}-wrong-${digits(4)}`);
+      await page.getByTestId('login-submit').click();
+      await page.getByTestId('login-error').waitFor();
+      check(new URL(page.url()).pathname === '/login/', `left the login page: ${page.url()}`);
+    });
+
+    await step('sign in', async () => {
+      await page.getByTestId('login-input').fill(LOGIN);
+      await page.getByTestId('password-input').fill(PASSWORD);
+      await page.getByTestId('login-submit').click();
+      await page.waitForURL((u) => u.pathname === '/', { timeout: 10_000 }).catch(async (err) => {
+        const shown = await page.getByTestId('login-error').textContent().catch(() => null);
+        throw shown ? new Error(`login refused: ${shown}`) : err;
+      });
+    });
+
+    await step('inbox list shown and the socket live', async () => {
+      await page.getByTestId('inbox-list').waitFor();
+      await page.locator('[data-testid="conn-status"][data-state="live"]').waitFor();
+      // Survives client-side navigation, gone after a page load.
+      await page.evaluate(() => {
+        window.__oknoE2E = 'same-document';
+      });
+    });
+
+    const id = await step('post a web form from outside', async () => {
+      const res = await fetch(`${BASE}/api/v1/intake/web-forms/${encodeURIComponent(FORM_KEY)}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ name: NAME, phone: PHONE, email: '', message: MESSAGE, consent: true }),
+      });
+      const text = await res.text();
+      check(res.status === 201, `intake: want 201, got ${res.status}: ${text.slice(0, 300)}`);
+      const body = JSON.parse(text);
+      check(typeof body.id === 'string' && body.id !== '', `intake: no id in ${text.slice(0, 300)}`);
+      return body.id;
+    });
+
+    const item = page.locator(`[data-testid="inbox-item"][data-id=${attr(id)}]`);
+
+    await step(`request appears live within ${LIVE_TIMEOUT_MS} ms, at the top, without reload`, async () => {
+      const t0 = Date.now();
+      await item.waitFor({ state: 'visible', timeout: LIVE_TIMEOUT_MS });
+      console.log(`      arrived after ${Date.now() - t0} ms`);
+      const firstId = await page.getByTestId('inbox-item').first().getAttribute('data-id');
+      check(firstId === id, `want ${id} first in the list, got ${firstId}`);
+      check((await item.innerText()).includes(NAME), `list item lacks the name ${NAME}`);
+      const marker = await page.evaluate(() => window.__oknoE2E);
+      check(marker === 'same-document', 'the page was reloaded or navigated away');
+    });
+
+    await step('open it: the message shows verbatim, as text', async () => {
+      await item.click();
+      await page.locator(`[data-testid="request-detail"][data-id=${attr(id)}]`).waitFor();
+      const message = await page.getByTestId('request-message').textContent();
+      check(message === MESSAGE, `message: want ${JSON.stringify(MESSAGE)}, got ${JSON.stringify(message)}`);
+      const name = await page.getByTestId('request-name').textContent();
+      check(name === NAME, `name: want ${NAME}, got ${name}`);
+      const detailText = await page.getByTestId('request-detail').innerText();
+      check(detailText.includes('343'), 'the phone is not shown');
+      check(new URL(page.url()).searchParams.get('id') === id, `address lacks ?id=${id}: ${page.url()}`);
+      const injected = await page.evaluate(() =>
+        [...document.querySelectorAll('script')].some((s) => (s.textContent || '').includes('alert(1)')),
+      );
+      check(!injected, 'a <script> element from the message is in the page');
+      check((await page.evaluate(() => window.__oknoE2E)) === 'same-document', 'opening the request reloaded the page');
+      await page.screenshot({ path: path.join(artifacts, 'inbox.png') });
+    });
+
+    await step('switch the language to English', async () => {
+      await page.getByTestId('lang-switch').getByText('EN', { exact: true }).click();
+      await page.getByText('Patient card', { exact: true }).waitFor();
+      await page.getByText('Inbox', { exact: true }).waitFor();
+      check((await page.getByTestId('conn-status').textContent()) === 'Live', 'connection label not in English');
+      check((await page.evaluate(() => document.documentElement.lang)) === 'en', 'html lang is not "en"');
+      await page.screenshot({ path: path.join(artifacts, 'inbox-en.png') });
+    });
+
+    await step('after a reload: same request open, still English', async () => {
+      await page.reload();
+      await page.locator(`[data-testid="request-detail"][data-id=${attr(id)}]`).waitFor();
+      await page.getByText('Patient card', { exact: true }).waitFor();
+      await page.locator('[data-testid="conn-status"][data-state="live"]').waitFor();
+    });
+
+    check(dialogs.length === 0, `a dialog opened (script ran?): ${dialogs.join('; ')}`);
+    check(pageErrors.length === 0, `uncaught errors in the page: ${pageErrors.join('; ')}`);
+  } catch (err) {
+    const page = context.pages()[0];
+    if (page) await page.screenshot({ path: path.join(artifacts, 'failure.png') }).catch(() => undefined);
+    throw err;
+  } finally {
+    await context.close().catch(() => undefined);
+    await rm(profile, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+console.log(`e2e: inbox against ${BASE}`);
+main().then(
+  () => {
+    console.log('e2e: 1 passed, 0 failed');
+  },
+  (err) => {
+    console.log(`  FAIL ${current}: ${err && err.stack ? err.stack : err}`);
+    console.log('e2e: 0 passed, 1 failed');
+    process.exit(1);
+  },
+);

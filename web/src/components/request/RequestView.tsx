@@ -1,0 +1,109 @@
+'use client';
+
+import { Anchor, Badge, Group, Paper, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import type { ReactNode } from 'react';
+import { useLang, useT } from '@/lib/i18n';
+import { formatDateTime } from '@/lib/time';
+import type { PatientRequest } from '@/lib/types';
+import { ChannelBadge } from './ChannelBadge';
+import classes from './RequestView.module.css';
+import { StatusBadge } from './StatusBadge';
+
+const NONE = '—';
+
+function Field({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div>
+      <Text size="xs" c="dimmed" fw={500} className={classes.label}>
+        {label}
+      </Text>
+      <Text size="sm" component="div" mt={2}>
+        {children}
+      </Text>
+    </div>
+  );
+}
+
+/** One request, read-only. Every value is rendered as text. */
+export function RequestView({ item }: { item: PatientRequest }) {
+  const t = useT();
+  const lang = useLang((s) => s.lang);
+  const { contact, consent } = item;
+
+  return (
+    <Stack gap="md" p="lg" maw={880}>
+      <Group justify="space-between" align="flex-start" wrap="nowrap">
+        <div style={{ minWidth: 0 }}>
+          <Title order={3} data-testid="request-name" style={{ overflowWrap: 'anywhere' }} c={contact.name ? undefined : 'dimmed'}>
+            {contact.name || t('inbox.noName')}
+          </Title>
+          <Text size="sm" c="dimmed" mt={4}>
+            {t('detail.created')}: {formatDateTime(item.created_at, lang)}
+          </Text>
+        </div>
+        <Group gap="xs" wrap="nowrap">
+          <StatusBadge status={item.status} size="lg" />
+          <ChannelBadge channel={item.channel} size="lg" />
+        </Group>
+      </Group>
+
+      <Paper withBorder p="md">
+        <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="md" verticalSpacing="sm">
+          <Field label={t('detail.phone')}>
+            {contact.phone ? <Anchor href={`tel:${contact.phone}`} size="sm">{contact.phone}</Anchor> : NONE}
+          </Field>
+          <Field label={t('detail.email')}>
+            {contact.email ? <Anchor href={`mailto:${contact.email}`} size="sm">{contact.email}</Anchor> : NONE}
+          </Field>
+          <Field label={t('detail.channel')}>{t(`channel.${item.channel}`)}</Field>
+          <Field label={t('detail.source')}>
+            {item.source_name || item.source || NONE}
+            {item.source_name && item.source && (
+              <Text span size="xs" c="dimmed" ml={6}>
+                {item.source}
+              </Text>
+            )}
+          </Field>
+          <Field label={t('detail.updated')}>{formatDateTime(item.updated_at, lang)}</Field>
+        </SimpleGrid>
+      </Paper>
+
+      <Paper withBorder p="md">
+        <Text size="xs" c="dimmed" fw={500} className={classes.label} mb={6}>
+          {t('detail.message')}
+        </Text>
+        {item.message ? (
+          <Text size="sm" className={classes.message} data-testid="request-message">
+            {item.message}
+          </Text>
+        ) : (
+          <Text size="sm" c="dimmed" fs="italic">
+            {t('inbox.noMessage')}
+          </Text>
+        )}
+      </Paper>
+
+      <Paper withBorder p="md" data-testid="request-consent">
+        <Text size="xs" c="dimmed" fw={500} className={classes.label} mb={6}>
+          {t('detail.consent')}
+        </Text>
+        {consent ? (
+          <Group gap="xs">
+            <Badge color="teal" variant="light" radius="sm" tt="none">
+              {t('detail.consentGiven', { at: formatDateTime(consent.given_at, lang) })}
+            </Badge>
+            {consent.text_version && (
+              <Text size="sm" c="dimmed">
+                {t('detail.consentVersion', { version: consent.text_version })}
+              </Text>
+            )}
+          </Group>
+        ) : (
+          <Badge color="red" variant="light" radius="sm" tt="none">
+            {t('detail.consentMissing')}
+          </Badge>
+        )}
+      </Paper>
+    </Stack>
+  );
+}

@@ -1,0 +1,165 @@
+// The live connection: one WebSocket to /api/v1/ws that reconnects with back-off and
+// tells its owner when it is (re)opened, so that the owner can resync.
+import { backoffDelay } from './backoff';
+import type { PatientRequest, User } from './types';
+
+/** Close code the gateway uses for a missing or expired session. */
+export const CLOSE_UNAUTHORIZED = 4401;
+
+export type ServerFrame =
+  | { type: 'hello'; data: { user: User } }
+  | { type: 'request.created'; data: PatientRequest }
+  | { type: 'request.updated'; data: PatientRequest };
+
+export type LiveState = 'live' | 'reconnecting';
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function looksLikeRequest(v: unknown): v is PatientRequest {
+  return (
+    isObject(v) &&
+    typeof v.id === 'string' &&
+    v.id !== '' &&
+    typeof v.status === 'string' &&
+    typeof v.channel === 'string' &&
+    typeof v.created_at === 'string' &&
+    typeof v.updated_at === 'string' &&
+    isObject(v.contact)
+  );
+}
+
+/** Parses a server frame; returns null for malformed frames and for types this UI does not know. */
+export function parseFrame(raw: unknown): ServerFrame | null {
+  if (typeof raw !== 'string') return null;
+  let msg: unknown;
+  try {
+    msg = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!isObject(msg) || typeof msg.type !== 'string') return null;
+  switch (msg.type) {
+    case 'hello':
+      return isObject(msg.data) && isObject(msg.data.user)
+        ? { type: 'hello', data: { user: msg.data.user as unknown as User } }
+        : null;
+    case 'request.created':
+    case 'request.updated':
+      return looksLikeRequest(msg.data) ? { type: msg.type, data: msg.data } : null;
+    default:
+      return null;
+  }
+}
+
+/** ws: or wss: URL of the socket on the page's own origin. */
+export function socketUrl(loc: { protocol: string; host: string }): string {
+  return `${loc.protocol === 'https:' ? 'wss:' : 'ws:'}//${loc.host}/api/v1/ws`;
+}
+
+/** The part of the browser WebSocket the client uses (a fake in tests). */
+export interface SocketLike {
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  close(code?: number, reason?: string): void;
+}
+
+export interface LiveSocketOptions {
+  url: string;
+  /** Called on every successful (re)connect, before any frame. */
+  onOpen: () => void;
+  onFrame: (frame: ServerFrame) => void;
+  onState: (state: LiveState) => void;
+  /** The server refused the session (close code 4401); the client stops. */
+  onUnauthorized: () => void;
+  backoff?: (attempt: number) => number;
+  createSocket?: (url: string) => SocketLike;
+  setTimer?: (fn: () => void, ms: number) => unknown;
+  clearTimer?: (handle: unknown) => void;
+}
+
+export interface LiveSocket {
+  /** Skips a pending back-off wait and connects now (e.g. the browser came back online). */
+  reconnectNow(): void;
+  /** Closes for good. */
+  close(): void;
+}
+
+export function openLiveSocket(opts: LiveSocketOptions): LiveSocket {
+  const backoff = opts.backoff ?? ((n: number) => backoffDelay(n));
+  const createSocket = opts.createSocket ?? ((url: string) => new WebSocket(url) as unknown as SocketLike);
+  const setTimer = opts.setTimer ?? ((fn: () => void, ms: number) => setTimeout(fn, ms));
+  const clearTimer = opts.clearTimer ?? ((h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>));
+
+  let socket: SocketLike | null = null;
+  let timer: unknown = null;
+  let attempt = 0;
+  let stopped = false;
+
+  const retry = () => {
+    opts.onState('reconnecting');
+    timer = setTimer(connect, backoff(attempt));
+    attempt += 1;
+  };
+
+  const connect = () => {
+    timer = null;
+    if (stopped) return;
+    let ws: SocketLike;
+    try {
+      ws = createSocket(opts.url);
+    } catch {
+      // The constructor throws on a bad URL or a blocked connection: treat it as a failed attempt.
+      retry();
+      return;
+    }
+    socket = ws;
+    ws.onopen = () => {
+      if (socket !== ws) return;
+      attempt = 0;
+      opts.onState('live');
+      opts.onOpen();
+    };
+    ws.onmessage = (ev) => {
+      if (socket !== ws) return;
+      const frame = parseFrame(ev.data);
+      if (frame) opts.onFrame(frame);
+    };
+    ws.onerror = () => {
+      // A close event always follows; reconnecting is decided there.
+    };
+    ws.onclose = (ev) => {
+      if (socket !== ws) return;
+      socket = null;
+      if (stopped) return;
+      if (ev.code === CLOSE_UNAUTHORIZED) {
+        stopped = true;
+        opts.onUnauthorized();
+        return;
+      }
+      retry();
+    };
+  };
+
+  opts.onState('reconnecting');
+  connect();
+
+  return {
+    reconnectNow() {
+      if (stopped || timer === null) return;
+      clearTimer(timer);
+      connect();
+    },
+    close() {
+      stopped = true;
+      if (timer !== null) clearTimer(timer);
+      timer = null;
+      const ws = socket;
+      socket = null;
+      ws?.close(1000, 'bye');
+    },
+  };
+}
