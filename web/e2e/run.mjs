@@ -1,0 +1,73 @@
+// Runs the browser test against a real Okno: builds nothing (make e2e builds
+// bin/okno first), starts `okno run --demo` on a free port with a fresh data
+// directory, creates a manager with `okno user create`, runs inbox.e2e.mjs,
+// and stops the server. Exit code and closing line are the test's.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const okno = path.resolve(here, '../../bin/okno');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function waitReady(url, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(url + '/readyz');
+      if (r.ok) return;
+    } catch {
+      /* not yet listening */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('okno did not become ready');
+}
+
+const data = await mkdtemp(path.join(tmpdir(), 'okno-e2e-data-'));
+const port = await freePort();
+const url = `http://127.0.0.1:${port}`;
+const login = 'e2e.manager';
+const password = 'Ураган-над-Исетью-' + Math.floor(Math.random() * 1e6);
+const env = { ...process.env, OKNO_ARGON2_MEMORY_KIB: '8192', OKNO_LOG_LEVEL: 'warn' };
+
+const created = spawnSync(okno, ['user', 'create', '--data', data, '--login', login, '--name', 'Менеджер Теста', '--role', 'operator', '--password-stdin'], {
+  input: password + '\n', env, encoding: 'utf8',
+});
+if (created.status !== 0) {
+  console.error(created.stderr);
+  console.log('e2e: 0 passed, 1 failed');
+  process.exit(1);
+}
+
+const server = spawn(okno, ['run', '--demo', '--addr', `127.0.0.1:${port}`, '--data', data], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+let code = 1;
+try {
+  await waitReady(url, 30000);
+  const test = spawnSync(process.execPath, [path.join(here, 'inbox.e2e.mjs')], {
+    env: { ...process.env, OKNO_URL: url, OKNO_LOGIN: login, OKNO_PASSWORD: password, OKNO_FORM_KEY: 'demo' },
+    stdio: 'inherit',
+  });
+  code = test.status ?? 1;
+} catch (err) {
+  console.error(err);
+  console.log('e2e: 0 passed, 1 failed');
+} finally {
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  await rm(data, { recursive: true, force: true });
+}
+process.exit(code);
