@@ -108,37 +108,189 @@ func (b *batcher) collect(first *job) []*job {
 func (b *batcher) process(batch []*job) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	results := make([]jobResult, len(batch))
+	var results []jobResult
 	err := b.s.DB.InTx(ctx, func(tx *sql.Tx) error {
-		now := b.s.Now().UTC()
+		var err error
+		results, err = b.s.storeBatch(ctx, tx, batch, b.s.Now().UTC())
+		return err
+	})
+	if err != nil && len(batch) > 1 {
+		// Something in the batch broke the shared transaction: store each
+		// submission on its own so one bad apple costs only itself.
+		slog.Warn("intake batch failed, storing one by one", "size", len(batch), "err", err)
+		results = make([]jobResult, len(batch))
 		for i, j := range batch {
-			if _, err := tx.ExecContext(ctx, "SAVEPOINT intake_item"); err != nil {
+			var res SubmitResult
+			err := b.s.DB.InTx(ctx, func(tx *sql.Tx) error {
+				var err error
+				res, err = b.s.storeSubmission(ctx, tx, j.sub, b.s.Now().UTC())
 				return err
-			}
-			res, err := b.s.storeSubmission(ctx, tx, j.sub, now)
-			if err != nil {
-				if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT intake_item"); rerr != nil {
-					return rerr
-				}
-			}
-			if _, rerr := tx.ExecContext(ctx, "RELEASE SAVEPOINT intake_item"); rerr != nil {
-				return rerr
+			})
+			if err != nil && problem.CodeOf(err) == problem.Internal {
+				slog.Error("intake submission not stored", "err", err)
+				err = problem.New(problem.Unavailable, "the request could not be stored, please retry")
 			}
 			results[i] = jobResult{res: res, err: err}
 		}
-		return nil
-	})
-	if err != nil {
-		slog.Error("intake batch not stored", "size", len(batch), "err", err)
-		for i := range results {
-			results[i] = jobResult{err: problem.New(problem.Unavailable, "the request could not be stored, please retry")}
-		}
-	} else {
-		b.s.OnCommit()
+	} else if err != nil {
+		slog.Error("intake submission not stored", "err", err)
+		results = []jobResult{{err: problem.New(problem.Unavailable, "the request could not be stored, please retry")}}
 	}
+	b.s.OnCommit()
 	for i, j := range batch {
 		j.done <- results[i]
 	}
+}
+
+// storeBatch writes a batch of submissions with a handful of multi-row
+// statements: contacts (joined by phone), requests, consents, outbox events
+// and idempotency records. A submission whose Idempotency-Key was seen
+// before gets the stored answer instead.
+func (s *Service) storeBatch(ctx context.Context, tx *sql.Tx, batch []*job, now time.Time) ([]jobResult, error) {
+	results := make([]jobResult, len(batch))
+	seenKey := map[string]int{}
+	dupOf := map[int]int{}
+	var fresh []int
+	for i, j := range batch {
+		sub := j.sub
+		if sub.IdemKey != "" {
+			k := sub.Form.Key + "\x00" + sub.IdemKey
+			if first, ok := seenKey[k]; ok {
+				dupOf[i] = first
+				continue
+			}
+			seenKey[k] = i
+			saved, err := idempotency.Lookup(ctx, tx, "web_form:"+sub.Form.Key, sub.IdemKey)
+			if err != nil {
+				return nil, err
+			}
+			if saved != nil {
+				results[i] = replayResult(saved, sub.Fingerprint)
+				continue
+			}
+		}
+		fresh = append(fresh, i)
+	}
+
+	// Contacts: one upsert for every distinct phone; e-mail-only ones singly.
+	contactOf := make(map[int]string, len(fresh))
+	var evs []events.Event
+	phoneIdx := map[string]int{} // phone → position in the upsert
+	type row struct{ id, name, phone, email string }
+	var rows []row
+	for _, i := range fresh {
+		in := batch[i].sub.Input
+		if in.Phone == "" {
+			id, created, err := upsertContact(ctx, tx, in, now)
+			if err != nil {
+				return nil, err
+			}
+			contactOf[i] = id
+			if created {
+				evs = append(evs, events.Event{Subject: "contactcenter.contact.created", Data: map[string]string{"contact_id": id}})
+			}
+			continue
+		}
+		if p, ok := phoneIdx[in.Phone]; ok {
+			if rows[p].name == "" {
+				rows[p].name = in.Name
+			}
+			if rows[p].email == "" {
+				rows[p].email = in.Email
+			}
+			continue
+		}
+		phoneIdx[in.Phone] = len(rows)
+		rows = append(rows, row{id: ids.New(), name: in.Name, phone: in.Phone, email: in.Email})
+	}
+	if len(rows) > 0 {
+		args := make([]any, 0, len(rows)*6)
+		for _, r := range rows {
+			args = append(args, r.id, r.name, r.phone, r.email, now, now)
+		}
+		byPhone := make(map[string]string, len(rows))
+		err := s.DB.InsertRows(ctx, tx, `INSERT INTO contacts (id, name, phone, email, created_at, updated_at)`, 6, args, `
+ON CONFLICT (phone) WHERE phone <> '' DO UPDATE SET
+  name = CASE WHEN contacts.name = '' THEN excluded.name ELSE contacts.name END,
+  email = CASE WHEN contacts.email = '' THEN excluded.email ELSE contacts.email END,
+  updated_at = excluded.updated_at
+RETURNING id, phone`, func(res *sql.Rows) error {
+			var id, phone string
+			if err := res.Scan(&id, &phone); err != nil {
+				return err
+			}
+			byPhone[phone] = id
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("contactcenter: upsert contacts: %w", err)
+		}
+		for _, r := range rows {
+			id, ok := byPhone[r.phone]
+			if !ok {
+				return nil, fmt.Errorf("contactcenter: contact for a phone not returned")
+			}
+			if id == r.id {
+				evs = append(evs, events.Event{Subject: "contactcenter.contact.created", Data: map[string]string{"contact_id": id}})
+			}
+		}
+		for _, i := range fresh {
+			if p := batch[i].sub.Input.Phone; p != "" {
+				contactOf[i] = byPhone[p]
+			}
+		}
+	}
+
+	if len(fresh) > 0 {
+		reqArgs := make([]any, 0, len(fresh)*8)
+		conArgs := make([]any, 0, len(fresh)*7)
+		var idemArgs []any
+		for _, i := range fresh {
+			sub := batch[i].sub
+			reqID := ids.New()
+			reqArgs = append(reqArgs, reqID, contactOf[i], ChannelWebForm, StatusNew, sub.Form.Key, sub.Input.Message, now, now)
+			conArgs = append(conArgs, ids.New(), contactOf[i], reqID, "personal_data_processing", sub.Form.ConsentVersion, ChannelWebForm, now)
+			evs = append(evs, events.Event{Subject: "contactcenter.request.created", Data: RequestCreated{
+				RequestID: reqID, ContactID: contactOf[i], Channel: ChannelWebForm, Status: StatusNew, Source: sub.Form.Key, CreatedAt: now,
+			}})
+			body, _ := json.Marshal(map[string]string{"id": reqID})
+			results[i] = jobResult{res: SubmitResult{Status: 201, ContentType: "application/json", Body: body, RequestID: reqID}}
+			if sub.IdemKey != "" {
+				idemArgs = append(idemArgs, "web_form:"+sub.Form.Key, sub.IdemKey, sub.Fingerprint, 201, "application/json", string(body), now)
+			}
+		}
+		if err := s.DB.InsertRows(ctx, tx, `INSERT INTO requests (id, contact_id, channel, status, source, message, created_at, updated_at)`, 8, reqArgs, "", nil); err != nil {
+			return nil, fmt.Errorf("contactcenter: insert requests: %w", err)
+		}
+		if err := s.DB.InsertRows(ctx, tx, `INSERT INTO consents (id, contact_id, request_id, purpose, text_version, channel, given_at)`, 7, conArgs, "", nil); err != nil {
+			return nil, fmt.Errorf("contactcenter: insert consents: %w", err)
+		}
+		if len(idemArgs) > 0 {
+			if err := s.DB.InsertRows(ctx, tx, `INSERT INTO idempotency_keys (scope, idem_key, fingerprint, status, content_type, body, created_at)`, 7, idemArgs, "", nil); err != nil {
+				return nil, fmt.Errorf("contactcenter: insert idempotency keys: %w", err)
+			}
+		}
+	}
+	if err := events.AddMany(ctx, s.DB, tx, now, evs); err != nil {
+		return nil, err
+	}
+	for i, first := range dupOf {
+		if batch[i].sub.Fingerprint != batch[first].sub.Fingerprint {
+			results[i] = jobResult{err: problem.Field(idempotency.Header, "this key was already used for a different request")}
+			continue
+		}
+		r := results[first]
+		r.res.Replayed = true
+		results[i] = r
+	}
+	return results, nil
+}
+
+func replayResult(saved *idempotency.Saved, fingerprint string) jobResult {
+	if saved.Fingerprint != fingerprint {
+		return jobResult{err: problem.Field(idempotency.Header, "this key was already used for a different request")}
+	}
+	return jobResult{res: SubmitResult{Status: saved.Status, ContentType: saved.ContentType, Body: saved.Body, Replayed: true}}
 }
 
 // storeSubmission writes one submission inside the batch transaction: its

@@ -55,7 +55,7 @@ func allowCORS(w http.ResponseWriter, r *http.Request, f WebForm) bool {
 }
 
 func (s *Service) handleIntakePreflight(w http.ResponseWriter, r *http.Request) {
-	f, err := s.FindWebForm(r.Context(), r.PathValue("key"))
+	f, err := s.WebFormForIntake(r.Context(), r.PathValue("key"))
 	if err != nil {
 		problem.Write(w, r, err)
 		return
@@ -78,7 +78,7 @@ func (s *Service) handleIntake(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	form, err := s.FindWebForm(r.Context(), r.PathValue("key"))
+	form, err := s.WebFormForIntake(r.Context(), r.PathValue("key"))
 	if err != nil {
 		problem.Write(w, r, err)
 		return
@@ -143,6 +143,18 @@ func (s *Service) handleListRequests(w http.ResponseWriter, r *http.Request) {
 	}
 	if f.Before != "" && !ids.Valid(f.Before) {
 		fe = append(fe, problem.FieldError{Field: "cursor", Message: "is not a cursor this API gave"})
+	}
+	if v := q.Get("ids"); v != "" {
+		f.IDs = strings.Split(v, ",")
+		if len(f.IDs) > 200 {
+			fe = append(fe, problem.FieldError{Field: "ids", Message: "at most 200 ids"})
+		}
+		for _, id := range f.IDs {
+			if !ids.Valid(id) {
+				fe = append(fe, problem.FieldError{Field: "ids", Message: "must be request ids separated by commas"})
+				break
+			}
+		}
 	}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/okno-crm/okno/internal/contactcenter/migrations"
@@ -21,7 +22,18 @@ type Service struct {
 	Now      func() time.Time
 	OnCommit func() // wakes the outbox relay
 	intake   *batcher
+	forms    sync.Map // form key → cachedForm
 }
+
+// cachedForm keeps a web form for a few seconds: every submission needs it,
+// and a form's settings change rarely.
+type cachedForm struct {
+	form    WebForm
+	err     error
+	expires time.Time
+}
+
+const formCacheTTL = 5 * time.Second
 
 // New migrates the contact center's database and prepares the intake writer;
 // Run must be running for submissions to be stored.
@@ -40,6 +52,22 @@ func New(ctx context.Context, db *store.DB, now func() time.Time) (*Service, err
 // Run runs the group-commit intake writer until ctx ends, then stores what
 // was already accepted into its queue before returning.
 func (s *Service) Run(ctx context.Context) { s.intake.run(ctx) }
+
+// WebFormForIntake returns an active web form, from a short-lived cache.
+func (s *Service) WebFormForIntake(ctx context.Context, key string) (WebForm, error) {
+	now := s.Now()
+	if c, ok := s.forms.Load(key); ok && now.Before(c.(cachedForm).expires) {
+		return c.(cachedForm).form, c.(cachedForm).err
+	}
+	f, err := s.FindWebForm(ctx, key)
+	if err != nil && problem.CodeOf(err) != problem.NotFound {
+		return WebForm{}, err
+	}
+	if len(key) <= 64 {
+		s.forms.Store(key, cachedForm{form: f, err: err, expires: now.Add(formCacheTTL)})
+	}
+	return f, err
+}
 
 // FindWebForm returns an active web form by key.
 func (s *Service) FindWebForm(ctx context.Context, key string) (WebForm, error) {
@@ -67,6 +95,7 @@ ON CONFLICT (form_key) DO UPDATE SET name = excluded.name, consent_text = exclud
 	if err != nil {
 		return fmt.Errorf("contactcenter: save web form: %w", err)
 	}
+	s.forms.Delete(f.Key)
 	return nil
 }
 
@@ -74,7 +103,8 @@ ON CONFLICT (form_key) DO UPDATE SET name = excluded.name, consent_text = exclud
 type RequestFilter struct {
 	Status  string
 	Channel string
-	Before  string // cursor: requests with ids below this one
+	Before  string   // cursor: requests with ids below this one
+	IDs     []string // only these requests
 	Limit   int
 }
 
@@ -118,6 +148,14 @@ func (s *Service) FindRequests(ctx context.Context, f RequestFilter) ([]Request,
 	}
 	if f.Before != "" {
 		add("r.id < $%d", f.Before)
+	}
+	if len(f.IDs) > 0 {
+		ph := make([]string, len(f.IDs))
+		for i, id := range f.IDs {
+			args = append(args, id)
+			ph[i] = fmt.Sprintf("$%d", len(args))
+		}
+		where = append(where, "r.id IN ("+strings.Join(ph, ", ")+")")
 	}
 	q := requestSelect
 	if len(where) > 0 {

@@ -46,7 +46,9 @@ func (c *client) call(ctx context.Context, method, path string, p principal.Prin
 		body = bytes.NewReader(b)
 	}
 	u := *c.up.URL
+	path, query, _ := strings.Cut(path, "?")
 	u.Path = strings.TrimSuffix(u.Path, "/") + path
+	u.RawQuery = query
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
 		return err

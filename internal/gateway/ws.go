@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -100,7 +101,7 @@ func (g *Gateway) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
-	c := &wsClient{user: u, send: make(chan []byte, 256), kill: cancel}
+	c := &wsClient{user: u, send: make(chan []byte, 2048), kill: cancel}
 	g.hub.add(c)
 	defer g.hub.remove(c)
 	ctx = conn.CloseRead(ctx)
@@ -138,23 +139,29 @@ func (g *Gateway) write(ctx context.Context, conn *websocket.Conn, frame []byte)
 
 // pushEvents follows the contact center's request events from now on and
 // pushes each request, fetched fresh from its owner, to managers who may
-// read it. Events carry ids only; the data comes through the service's API.
+// read it. Events carry ids only; the data comes through the service's API,
+// fetched for many events at once when they arrive in a burst.
 func (g *Gateway) pushEvents(ctx context.Context) {
+	queue := make(chan events.Envelope, 4096)
+	go g.pushLoop(ctx, queue)
 	for ctx.Err() == nil {
 		cons, err := g.cfg.JS.OrderedConsumer(ctx, bus.Stream, jetstream.OrderedConsumerConfig{
 			FilterSubjects: []string{"contactcenter.request.>"},
 			DeliverPolicy:  jetstream.DeliverNewPolicy,
 		})
-		if err != nil {
-			slog.Warn("gateway: cannot follow events, retrying", "err", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Second):
-			}
-			continue
+		var cc jetstream.ConsumeContext
+		if err == nil {
+			cc, err = cons.Consume(func(m jetstream.Msg) {
+				var e events.Envelope
+				if json.Unmarshal(m.Data(), &e) != nil {
+					return
+				}
+				select {
+				case queue <- e:
+				case <-ctx.Done():
+				}
+			})
 		}
-		cc, err := cons.Consume(func(m jetstream.Msg) { g.pushOne(ctx, m.Data()) })
 		if err != nil {
 			slog.Warn("gateway: cannot follow events, retrying", "err", err)
 			select {
@@ -169,23 +176,67 @@ func (g *Gateway) pushEvents(ctx context.Context) {
 	}
 }
 
-func (g *Gateway) pushOne(ctx context.Context, data []byte) {
-	var e events.Envelope
-	if err := json.Unmarshal(data, &e); err != nil {
-		return
+func (g *Gateway) pushLoop(ctx context.Context, queue <-chan events.Envelope) {
+	const most = 200
+	for {
+		var batch []events.Envelope
+		select {
+		case <-ctx.Done():
+			return
+		case e := <-queue:
+			batch = append(batch, e)
+		}
+	drain:
+		for len(batch) < most {
+			select {
+			case e := <-queue:
+				batch = append(batch, e)
+			default:
+				break drain
+			}
+		}
+		g.pushBatch(ctx, batch)
 	}
-	var ref struct {
+}
+
+func (g *Gateway) pushBatch(ctx context.Context, batch []events.Envelope) {
+	type ref struct {
 		RequestID string `json:"request_id"`
 	}
-	if json.Unmarshal(e.Data, &ref) != nil || ref.RequestID == "" {
+	var idList []string
+	for _, e := range batch {
+		var r ref
+		if json.Unmarshal(e.Data, &r) == nil && r.RequestID != "" {
+			idList = append(idList, r.RequestID)
+		}
+	}
+	if len(idList) == 0 {
 		return
 	}
-	var req json.RawMessage
-	err := g.cc.call(ctx, http.MethodGet, "/requests/"+ref.RequestID, principal.System(perm.RequestsRead), nil, &req)
-	if err != nil {
-		slog.Warn("gateway: request to push not readable", "err", err)
+	var page struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	q := "/requests?limit=200&ids=" + url.QueryEscape(strings.Join(idList, ","))
+	if err := g.cc.call(ctx, http.MethodGet, q, principal.System(perm.RequestsRead), nil, &page); err != nil {
+		slog.Warn("gateway: requests to push not readable", "err", err)
 		return
 	}
-	frame, _ := json.Marshal(Frame{Type: strings.TrimPrefix(e.Type, "contactcenter."), Data: req})
-	g.hub.broadcast(frame, perm.RequestsRead)
+	byID := make(map[string]json.RawMessage, len(page.Items))
+	for _, it := range page.Items {
+		var r struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(it, &r)
+		byID[r.ID] = it
+	}
+	for _, e := range batch {
+		var r ref
+		_ = json.Unmarshal(e.Data, &r)
+		data, ok := byID[r.RequestID]
+		if !ok {
+			continue
+		}
+		frame, _ := json.Marshal(Frame{Type: strings.TrimPrefix(e.Type, "contactcenter."), Data: data})
+		g.hub.broadcast(frame, perm.RequestsRead)
+	}
 }
