@@ -84,13 +84,6 @@ func (h *hub) closeAll() {
 	}
 }
 
-// Count returns the number of connected clients.
-func (g *Gateway) WSClients() int {
-	g.hub.mu.RLock()
-	defer g.hub.mu.RUnlock()
-	return len(g.hub.clients)
-}
-
 func (g *Gateway) handleWS(w http.ResponseWriter, r *http.Request) {
 	u := userFrom(r.Context())
 	// Accept checks that the Origin is our own host, so another site cannot

@@ -1,19 +1,17 @@
 // Package idempotency makes POST retries safe: a client that sends the same
 // Idempotency-Key again gets the first answer back and nothing new is
 // created. Keys live in the owning service's database (table
-// idempotency_keys); the gateway has no database and only passes the header.
+// idempotency_keys) and are written in the same transaction as what the
+// POST creates; the gateway has no database and only passes the header.
 package idempotency
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"time"
 
 	"github.com/okno-crm/okno/internal/problem"
@@ -87,84 +85,8 @@ func Save(ctx context.Context, q querier, scope, key string, s Saved, at time.Ti
 	return nil
 }
 
-// Replay writes a saved answer, or the error when the key was used otherwise.
-func Replay(w http.ResponseWriter, r *http.Request, s *Saved, fingerprint string) {
-	switch {
-	case s.Fingerprint != fingerprint:
-		problem.Write(w, r, problem.Field(Header, "this key was already used for a different request"))
-	case s.Status == 0:
-		problem.Write(w, r, problem.New(problem.Conflict, "a request with this Idempotency-Key is still in progress"))
-	default:
-		w.Header().Set("Content-Type", s.ContentType)
-		w.Header().Set("Idempotent-Replayed", "true")
-		w.WriteHeader(s.Status)
-		_, _ = w.Write(s.Body)
-	}
-}
-
 // Purge forgets keys older than TTL.
 func Purge(ctx context.Context, db *store.DB, now time.Time) error {
 	_, err := db.W.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, now.Add(-TTL).UTC())
 	return err
-}
-
-// Middleware gives any POST handler of a service idempotency: the key is
-// reserved before the handler runs and completed with its answer after.
-// Handlers that create data in one transaction with the key (the web-form
-// intake) do it themselves instead and are not wrapped.
-func Middleware(db *store.DB, scope func(*http.Request) string, now func() time.Time, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := r.Header.Get(Header)
-		if r.Method != http.MethodPost || key == "" {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if err := CheckKey(key); err != nil {
-			problem.Write(w, r, err)
-			return
-		}
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			problem.Write(w, r, err)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		fp := Fingerprint(r.Method, r.URL.Path, r.Header.Get("Content-Type"), body)
-		sc := scope(r)
-		if err := Save(r.Context(), db.W, sc, key, Saved{Fingerprint: fp}, now()); err != nil {
-			if !store.IsUniqueViolation(err) {
-				problem.Write(w, r, err)
-				return
-			}
-			s, lerr := Lookup(r.Context(), db.R, sc, key)
-			if lerr != nil || s == nil {
-				problem.Write(w, r, problem.New(problem.Conflict, "a request with this Idempotency-Key is still in progress"))
-				return
-			}
-			Replay(w, r, s, fp)
-			return
-		}
-		rec := &recorder{ResponseWriter: w, status: 200}
-		next.ServeHTTP(rec, r)
-		ctx := context.WithoutCancel(r.Context())
-		if rec.status >= 500 {
-			// Let the client retry a failure of ours.
-			_, _ = db.W.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2`, sc, key)
-			return
-		}
-		_, _ = db.W.ExecContext(ctx, `UPDATE idempotency_keys SET status = $3, content_type = $4, body = $5 WHERE scope = $1 AND idem_key = $2`,
-			sc, key, rec.status, rec.Header().Get("Content-Type"), rec.body.String())
-	})
-}
-
-type recorder struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (r *recorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
-func (r *recorder) Write(b []byte) (int, error) {
-	r.body.Write(b)
-	return r.ResponseWriter.Write(b)
 }
