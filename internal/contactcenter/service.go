@@ -138,31 +138,29 @@ func (s *Service) FindRequests(ctx context.Context, f RequestFilter) ([]Request,
 	var args []any
 	add := func(cond string, v any) {
 		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
+		where = append(where, cond+" "+s.DB.Params(len(args), 1))
 	}
 	if f.Status != "" {
-		add("r.status = $%d", f.Status)
+		add("r.status =", f.Status)
 	}
 	if f.Channel != "" {
-		add("r.channel = $%d", f.Channel)
+		add("r.channel =", f.Channel)
 	}
 	if f.Before != "" {
-		add("r.id < $%d", f.Before)
+		add("r.id <", f.Before)
 	}
 	if len(f.IDs) > 0 {
-		ph := make([]string, len(f.IDs))
-		for i, id := range f.IDs {
+		where = append(where, "r.id IN ("+s.DB.Params(len(args)+1, len(f.IDs))+")")
+		for _, id := range f.IDs {
 			args = append(args, id)
-			ph[i] = fmt.Sprintf("$%d", len(args))
 		}
-		where = append(where, "r.id IN ("+strings.Join(ph, ", ")+")")
 	}
 	q := requestSelect
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	args = append(args, f.Limit+1)
-	q += fmt.Sprintf(" ORDER BY r.id DESC LIMIT $%d", len(args))
+	q += " ORDER BY r.id DESC LIMIT " + s.DB.Params(len(args), 1)
 	rows, err := s.DB.R.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("contactcenter: find requests: %w", err)

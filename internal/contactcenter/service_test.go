@@ -224,3 +224,20 @@ func TestStoreFindRequests(t *testing.T) {
 		}
 	})
 }
+
+func TestStoreFindRequestsByIDs(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		s := newService(t, b)
+		var want []string
+		for i := 0; i < 5; i++ {
+			want = append(want, submit(t, s, IntakeInput{Phone: fmt.Sprintf("+7912000000%d", i)}, "").RequestID)
+		}
+		got, _, err := s.FindRequests(context.Background(), RequestFilter{IDs: []string{want[1], want[3]}, Status: StatusNew, Channel: ChannelWebForm, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].ID != want[3] || got[1].ID != want[1] {
+			t.Fatalf("by ids: %+v", got)
+		}
+	})
+}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/okno-crm/okno/internal/bus"
-	"github.com/okno-crm/okno/internal/contactcenter/migrations"
+	ccmigrations "github.com/okno-crm/okno/internal/contactcenter/migrations"
 	"github.com/okno-crm/okno/internal/events"
 	"github.com/okno-crm/okno/internal/store"
 	"github.com/okno-crm/okno/internal/testenv"
@@ -19,7 +19,7 @@ import (
 // The contact center's schema has an outbox and an inbox; the tests use it.
 func openDB(t *testing.T, b testenv.Backend) *store.DB {
 	db := testenv.OpenDB(t, b, "contactcenter")
-	if err := db.Migrate(context.Background(), migrations.FS); err != nil {
+	if err := db.Migrate(context.Background(), migrationsFS); err != nil {
 		t.Fatal(err)
 	}
 	return db
@@ -149,3 +149,4 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+var migrationsFS = ccmigrations.FS

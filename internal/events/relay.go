@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -147,13 +146,11 @@ func (r *Relay) remove(ctx context.Context, idsDone []string) error {
 	for start := 0; start < len(idsDone); start += chunk {
 		end := min(start+chunk, len(idsDone))
 		part := idsDone[start:end]
-		ph := make([]string, len(part))
 		args := make([]any, len(part))
 		for i, id := range part {
-			ph[i] = fmt.Sprintf("$%d", i+1)
 			args[i] = id
 		}
-		if _, err := r.DB.W.ExecContext(ctx, "DELETE FROM outbox WHERE id IN ("+strings.Join(ph, ",")+")", args...); err != nil {
+		if _, err := r.DB.W.ExecContext(ctx, "DELETE FROM outbox WHERE id IN ("+r.DB.Params(1, len(part))+")", args...); err != nil {
 			return fmt.Errorf("outbox delete: %w", err)
 		}
 	}

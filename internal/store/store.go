@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -215,9 +216,10 @@ func IsUniqueViolation(err error) bool {
 }
 
 // Values returns "($1, $2), ($3, $4), …" for a multi-row INSERT of rows rows
-// of cols columns, numbering from 1: one statement carries a whole batch,
-// which on PostgreSQL saves a network round trip per row.
-func Values(rows, cols int) string {
+// of cols columns, numbering from 1.
+func Values(rows, cols int) string { return values("$", rows, cols) }
+
+func values(mark string, rows, cols int) string {
 	var b strings.Builder
 	n := 1
 	for r := 0; r < rows; r++ {
@@ -229,7 +231,8 @@ func Values(rows, cols int) string {
 			if c > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "$%d", n)
+			b.WriteString(mark)
+			b.WriteString(strconv.Itoa(n))
 			n++
 		}
 		b.WriteByte(')')
@@ -237,58 +240,50 @@ func Values(rows, cols int) string {
 	return b.String()
 }
 
-// InsertRows runs "head VALUES (…) tail" for rows of cols arguments each,
-// calling scan for every row the statement returns when scan is not nil.
-// PostgreSQL gets multi-row statements, one network round trip per chunk;
-// SQLite, which runs in process, gets one prepared single-row statement
-// executed per row, because parsing a statement with thousands of $N
-// parameters costs SQLite more than inserting the rows.
+// Params returns n parameter markers numbered from first, separated by
+// commas, for an IN list: "$3, $4" on PostgreSQL, "?3, ?4" on SQLite (see
+// InsertRows for why).
+func (db *DB) Params(first, n int) string {
+	mark := "$"
+	if db.Dialect == SQLite {
+		mark = "?"
+	}
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(mark)
+		b.WriteString(strconv.Itoa(first + i))
+	}
+	return b.String()
+}
+
+// InsertRows runs "head VALUES (…), (…) tail" for rows of cols arguments
+// each, in chunks, calling scan for every row the statements return when
+// scan is not nil. One statement carries many rows: on PostgreSQL that
+// saves a network round trip per row, on SQLite a statement execution per
+// row. SQLite reads "$N" as a named parameter and looks names up linearly,
+// so a statement with thousands of them costs more to parse than to run;
+// its statements use the numbered "?N" form instead, which modernc binds
+// by number exactly as PostgreSQL binds "$N".
 func (db *DB) InsertRows(ctx context.Context, tx *sql.Tx, head string, cols int, args []any, tail string, scan func(*sql.Rows) error) error {
 	rows := len(args) / cols
-	if rows == 0 {
-		return nil
+	mark, chunk := "$", 500
+	if db.Dialect == SQLite {
+		mark, chunk = "?", 100
 	}
-	run := func(q string, a []any) error {
+	for start := 0; start < rows; start += chunk {
+		n := min(chunk, rows-start)
+		q := head + " VALUES " + values(mark, n, cols) + " " + tail
+		a := args[start*cols : (start+n)*cols]
 		if scan == nil {
-			_, err := tx.ExecContext(ctx, q, a...)
-			return err
-		}
-		res, err := tx.QueryContext(ctx, q, a...)
-		if err != nil {
-			return err
-		}
-		defer res.Close()
-		for res.Next() {
-			if err := scan(res); err != nil {
-				return err
-			}
-		}
-		return res.Err()
-	}
-	if db.Dialect == Postgres {
-		const chunk = 500
-		for start := 0; start < rows; start += chunk {
-			n := min(chunk, rows-start)
-			if err := run(head+" VALUES "+Values(n, cols)+" "+tail, args[start*cols:(start+n)*cols]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, head+" VALUES "+Values(1, cols)+" "+tail)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for r := 0; r < rows; r++ {
-		a := args[r*cols : (r+1)*cols]
-		if scan == nil {
-			if _, err := stmt.ExecContext(ctx, a...); err != nil {
+			if _, err := tx.ExecContext(ctx, q, a...); err != nil {
 				return err
 			}
 			continue
 		}
-		res, err := stmt.QueryContext(ctx, a...)
+		res, err := tx.QueryContext(ctx, q, a...)
 		if err != nil {
 			return err
 		}
