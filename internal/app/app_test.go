@@ -512,3 +512,25 @@ func TestSystemHealthAndHeaders(t *testing.T) {
 		t.Fatal("metrics missing Okno's own series")
 	}
 }
+
+// The clinic's own website may post from the browser; other origins get no
+// CORS permission.
+func TestSystemIntakeCORS(t *testing.T) {
+	a := boot(t, baseConfig(t.TempDir(), "", ""), false)
+	if err := a.CC.SaveWebForm(context.Background(), contactcenter.WebForm{Key: "site", Name: "Сайт", ConsentVersion: "v7", ConsentText: "Согласие",
+		AllowedOrigins: []string{"https://clinic.example"}, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	b := a.browser()
+	for origin, allowed := range map[string]bool{"https://clinic.example": true, "https://evil.example": false} {
+		r, _ := b.do("OPTIONS", "/api/v1/intake/web-forms/site", "", nil, map[string]string{"Origin": origin, "Access-Control-Request-Method": "POST"})
+		got := r.Header.Get("Access-Control-Allow-Origin")
+		if (got == origin) != allowed || r.StatusCode != 204 {
+			t.Fatalf("preflight from %s: %d, allow-origin %q", origin, r.StatusCode, got)
+		}
+		r, _ = postJSON(b, "site", map[string]any{"phone": "89123456701", "consent": true}, map[string]string{"Origin": origin})
+		if got := r.Header.Get("Access-Control-Allow-Origin"); (got == origin) != allowed {
+			t.Fatalf("post from %s: allow-origin %q", origin, got)
+		}
+	}
+}

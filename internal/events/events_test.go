@@ -149,4 +149,5 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
 var migrationsFS = ccmigrations.FS
