@@ -288,7 +288,11 @@ func cmdMigrate(cfg config.Config, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	if _, err := contactcenter.New(ctx, db, nil); err != nil {
+	master, err := app.MasterKey(cfg)
+	if err != nil {
+		return err
+	}
+	if _, err := contactcenter.New(ctx, db, master, nil); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "migrations applied: identity, contactcenter")

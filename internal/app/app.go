@@ -27,6 +27,7 @@ import (
 	"github.com/okno-crm/okno/internal/identity"
 	"github.com/okno-crm/okno/internal/inproc"
 	"github.com/okno-crm/okno/internal/store"
+	"github.com/okno-crm/okno/internal/vault"
 	"github.com/okno-crm/okno/internal/webui"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -60,6 +61,13 @@ type App struct {
 	// Hooks for tests of crash safety: a relay that never runs leaves
 	// events in the outbox exactly as a crash right after commit would.
 	NoRelay bool
+}
+
+// MasterKey loads (or, in the data directory, creates) the master key that
+// wraps every service's data keys.
+func MasterKey(cfg config.Config) ([]byte, error) {
+	path, create := cfg.MasterKeyPath()
+	return vault.LoadMasterKey(path, create)
 }
 
 // OpenDB opens a service's database from the configuration (for the CLI too).
@@ -121,7 +129,11 @@ func Open(ctx context.Context, cfg config.Config, only string, extra map[string]
 		if err != nil {
 			return nil, err
 		}
-		a.CC, err = contactcenter.New(ctx, db, nil)
+		master, err := MasterKey(cfg)
+		if err != nil {
+			return nil, err
+		}
+		a.CC, err = contactcenter.New(ctx, db, master, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -35,6 +36,7 @@ type Config struct {
 	SessionAbsolute   time.Duration `env:"OKNO_SESSION_ABSOLUTE" envDefault:"12h"`
 	Argon2MemoryKiB   uint32        `env:"OKNO_ARGON2_MEMORY_KIB" envDefault:"65536"`
 	Argon2Time        uint32        `env:"OKNO_ARGON2_TIME" envDefault:"2"`
+	MasterKeyFile     string        `env:"OKNO_MASTER_KEY_FILE"`
 	WebDir            string        `env:"OKNO_WEB_DIR"`
 	LogLevel          string        `env:"OKNO_LOG_LEVEL" envDefault:"info"`
 	LogFormat         string        `env:"OKNO_LOG_FORMAT" envDefault:"text"`
@@ -98,6 +100,15 @@ func (c Config) Proxies() ([]*net.IPNet, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// MasterKeyPath is where the master key lives: OKNO_MASTER_KEY_FILE, or
+// master.key in the data directory, which may then be created on first use.
+func (c Config) MasterKeyPath() (path string, mayCreate bool) {
+	if c.MasterKeyFile != "" {
+		return c.MasterKeyFile, false
+	}
+	return filepath.Join(c.Data, "master.key"), true
 }
 
 // PlainHTTPAllowed says whether serving without TLS is acceptable: only on

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -120,17 +119,18 @@ func (b *batcher) process(batch []*job) {
 		slog.Warn("intake batch failed, storing one by one", "size", len(batch), "err", err)
 		results = make([]jobResult, len(batch))
 		for i, j := range batch {
-			var res SubmitResult
+			var one []jobResult
 			err := b.s.DB.InTx(ctx, func(tx *sql.Tx) error {
 				var err error
-				res, err = b.s.storeSubmission(ctx, tx, j.sub, b.s.Now().UTC())
+				one, err = b.s.storeBatch(ctx, tx, []*job{j}, b.s.Now().UTC())
 				return err
 			})
-			if err != nil && problem.CodeOf(err) == problem.Internal {
+			if err != nil {
 				slog.Error("intake submission not stored", "err", err)
-				err = problem.New(problem.Unavailable, "the request could not be stored, please retry")
+				results[i] = jobResult{err: problem.New(problem.Unavailable, "the request could not be stored, please retry")}
+				continue
 			}
-			results[i] = jobResult{res: res, err: err}
+			results[i] = one[0]
 		}
 	} else if err != nil {
 		slog.Error("intake submission not stored", "err", err)
@@ -172,16 +172,19 @@ func (s *Service) storeBatch(ctx context.Context, tx *sql.Tx, batch []*job, now 
 		fresh = append(fresh, i)
 	}
 
+	ring, err := s.keys.Ring(ctx)
+	if err != nil {
+		return nil, err
+	}
 	// Contacts: one upsert for every distinct phone; e-mail-only ones singly.
 	contactOf := make(map[int]string, len(fresh))
 	var evs []events.Event
-	phoneIdx := map[string]int{} // phone → position in the upsert
-	type row struct{ id, name, phone, email string }
-	var rows []row
+	phoneIdx := map[string]int{} // phone → position in rows
+	var rows []contactRow
 	for _, i := range fresh {
 		in := batch[i].sub.Input
 		if in.Phone == "" {
-			id, created, err := upsertContact(ctx, tx, in, now)
+			id, created, err := s.upsertContact(ctx, tx, ring, in, now)
 			if err != nil {
 				return nil, err
 			}
@@ -201,37 +204,16 @@ func (s *Service) storeBatch(ctx context.Context, tx *sql.Tx, batch []*job, now 
 			continue
 		}
 		phoneIdx[in.Phone] = len(rows)
-		rows = append(rows, row{id: ids.New(), name: in.Name, phone: in.Phone, email: in.Email})
+		rows = append(rows, contactRow{id: ids.New(), name: in.Name, phone: in.Phone, email: in.Email})
 	}
 	if len(rows) > 0 {
-		args := make([]any, 0, len(rows)*6)
-		for _, r := range rows {
-			args = append(args, r.id, r.name, r.phone, r.email, now, now)
-		}
-		byPhone := make(map[string]string, len(rows))
-		err := s.DB.InsertRows(ctx, tx, `INSERT INTO contacts (id, name, phone, email, created_at, updated_at)`, 6, args, `
-ON CONFLICT (phone) WHERE phone <> '' DO UPDATE SET
-  name = CASE WHEN contacts.name = '' THEN excluded.name ELSE contacts.name END,
-  email = CASE WHEN contacts.email = '' THEN excluded.email ELSE contacts.email END,
-  updated_at = excluded.updated_at
-RETURNING id, phone`, func(res *sql.Rows) error {
-			var id, phone string
-			if err := res.Scan(&id, &phone); err != nil {
-				return err
-			}
-			byPhone[phone] = id
-			return nil
-		})
+		byPhone, created, err := s.upsertContactsByPhone(ctx, tx, ring, rows, now)
 		if err != nil {
-			return nil, fmt.Errorf("contactcenter: upsert contacts: %w", err)
+			return nil, err
 		}
 		for _, r := range rows {
-			id, ok := byPhone[r.phone]
-			if !ok {
-				return nil, fmt.Errorf("contactcenter: contact for a phone not returned")
-			}
-			if id == r.id {
-				evs = append(evs, events.Event{Subject: "contactcenter.contact.created", Data: map[string]string{"contact_id": id}})
+			if created[r.phone] {
+				evs = append(evs, events.Event{Subject: "contactcenter.contact.created", Data: map[string]string{"contact_id": byPhone[r.phone]}})
 			}
 		}
 		for _, i := range fresh {
@@ -248,7 +230,11 @@ RETURNING id, phone`, func(res *sql.Rows) error {
 		for _, i := range fresh {
 			sub := batch[i].sub
 			reqID := ids.New()
-			reqArgs = append(reqArgs, reqID, contactOf[i], ChannelWebForm, StatusNew, sub.Form.Key, sub.Input.Message, now, now)
+			msg, err := ring.Seal(sub.Input.Message, aad("requests", reqID, "message"))
+			if err != nil {
+				return nil, err
+			}
+			reqArgs = append(reqArgs, reqID, contactOf[i], ChannelWebForm, StatusNew, sub.Form.Key, msg, now, now)
 			conArgs = append(conArgs, ids.New(), contactOf[i], reqID, "personal_data_processing", sub.Form.ConsentVersion, ChannelWebForm, now)
 			evs = append(evs, events.Event{Subject: "contactcenter.request.created", Data: RequestCreated{
 				RequestID: reqID, ContactID: contactOf[i], Channel: ChannelWebForm, Status: StatusNew, Source: sub.Form.Key, CreatedAt: now,
@@ -259,7 +245,7 @@ RETURNING id, phone`, func(res *sql.Rows) error {
 				idemArgs = append(idemArgs, "web_form:"+sub.Form.Key, sub.IdemKey, sub.Fingerprint, 201, "application/json", string(body), now)
 			}
 		}
-		if err := s.DB.InsertRows(ctx, tx, `INSERT INTO requests (id, contact_id, channel, status, source, message, created_at, updated_at)`, 8, reqArgs, "", nil); err != nil {
+		if err := s.DB.InsertRows(ctx, tx, `INSERT INTO requests (id, contact_id, channel, status, source, message_sealed, created_at, updated_at)`, 8, reqArgs, "", nil); err != nil {
 			return nil, fmt.Errorf("contactcenter: insert requests: %w", err)
 		}
 		if err := s.DB.InsertRows(ctx, tx, `INSERT INTO consents (id, contact_id, request_id, purpose, text_version, channel, given_at)`, 7, conArgs, "", nil); err != nil {
@@ -291,93 +277,4 @@ func replayResult(saved *idempotency.Saved, fingerprint string) jobResult {
 		return jobResult{err: problem.Field(idempotency.Header, "this key was already used for a different request")}
 	}
 	return jobResult{res: SubmitResult{Status: saved.Status, ContentType: saved.ContentType, Body: saved.Body, Replayed: true}}
-}
-
-// storeSubmission writes one submission inside the batch transaction: its
-// contact (joined by phone, else e-mail), the request, the consent, the
-// outbox event and the idempotency record.
-func (s *Service) storeSubmission(ctx context.Context, tx *sql.Tx, sub Submission, now time.Time) (SubmitResult, error) {
-	scope := "web_form:" + sub.Form.Key
-	if sub.IdemKey != "" {
-		saved, err := idempotency.Lookup(ctx, tx, scope, sub.IdemKey)
-		if err != nil {
-			return SubmitResult{}, err
-		}
-		if saved != nil {
-			if saved.Fingerprint != sub.Fingerprint {
-				return SubmitResult{}, problem.Field(idempotency.Header, "this key was already used for a different request")
-			}
-			return SubmitResult{Status: saved.Status, ContentType: saved.ContentType, Body: saved.Body, Replayed: true}, nil
-		}
-	}
-	in := sub.Input
-	contactID, created, err := upsertContact(ctx, tx, in, now)
-	if err != nil {
-		return SubmitResult{}, err
-	}
-	reqID := ids.New()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO requests (id, contact_id, channel, status, source, message, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
-		reqID, contactID, ChannelWebForm, StatusNew, sub.Form.Key, in.Message, now); err != nil {
-		return SubmitResult{}, fmt.Errorf("contactcenter: insert request: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO consents (id, contact_id, request_id, purpose, text_version, channel, given_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		ids.New(), contactID, reqID, "personal_data_processing", sub.Form.ConsentVersion, ChannelWebForm, now); err != nil {
-		return SubmitResult{}, fmt.Errorf("contactcenter: insert consent: %w", err)
-	}
-	if created {
-		if _, err := events.Add(ctx, tx, "contactcenter.contact.created", now, map[string]string{"contact_id": contactID}); err != nil {
-			return SubmitResult{}, err
-		}
-	}
-	if _, err := events.Add(ctx, tx, "contactcenter.request.created", now, RequestCreated{
-		RequestID: reqID, ContactID: contactID, Channel: ChannelWebForm, Status: StatusNew, Source: sub.Form.Key, CreatedAt: now,
-	}); err != nil {
-		return SubmitResult{}, err
-	}
-	body, _ := json.Marshal(map[string]string{"id": reqID})
-	res := SubmitResult{Status: 201, ContentType: "application/json", Body: body, RequestID: reqID}
-	if sub.IdemKey != "" {
-		if err := idempotency.Save(ctx, tx, scope, sub.IdemKey, idempotency.Saved{
-			Fingerprint: sub.Fingerprint, Status: res.Status, ContentType: res.ContentType, Body: res.Body,
-		}, now); err != nil {
-			return SubmitResult{}, err
-		}
-	}
-	return res, nil
-}
-
-func upsertContact(ctx context.Context, tx *sql.Tx, in IntakeInput, now time.Time) (string, bool, error) {
-	newID := ids.New()
-	if in.Phone != "" {
-		var id string
-		err := tx.QueryRowContext(ctx, `INSERT INTO contacts (id, name, phone, email, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
-ON CONFLICT (phone) WHERE phone <> '' DO UPDATE SET
-  name = CASE WHEN contacts.name = '' THEN excluded.name ELSE contacts.name END,
-  email = CASE WHEN contacts.email = '' THEN excluded.email ELSE contacts.email END,
-  updated_at = excluded.updated_at
-RETURNING id`, newID, in.Name, in.Phone, in.Email, now).Scan(&id)
-		if err != nil {
-			return "", false, fmt.Errorf("contactcenter: upsert contact: %w", err)
-		}
-		return id, id == newID, nil
-	}
-	var id, name string
-	err := tx.QueryRowContext(ctx, `SELECT id, name FROM contacts WHERE email = $1 ORDER BY id LIMIT 1`, in.Email).Scan(&id, &name)
-	switch {
-	case err == nil:
-		if name == "" && in.Name != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE contacts SET name = $2, updated_at = $3 WHERE id = $1`, id, in.Name, now); err != nil {
-				return "", false, fmt.Errorf("contactcenter: update contact: %w", err)
-			}
-		}
-		return id, false, nil
-	case errors.Is(err, sql.ErrNoRows):
-		if _, err := tx.ExecContext(ctx, `INSERT INTO contacts (id, name, phone, email, created_at, updated_at) VALUES ($1, $2, '', $3, $4, $4)`,
-			newID, in.Name, in.Email, now); err != nil {
-			return "", false, fmt.Errorf("contactcenter: insert contact: %w", err)
-		}
-		return newID, true, nil
-	default:
-		return "", false, fmt.Errorf("contactcenter: find contact by e-mail: %w", err)
-	}
 }

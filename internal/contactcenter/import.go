@@ -28,16 +28,24 @@ func (s *Service) CountRequests(ctx context.Context) (int, error) {
 // Their ids carry their time, so the inbox orders them where they belong.
 // No events are emitted: nothing new happened.
 func (s *Service) ImportRequests(ctx context.Context, reqs []HistoricRequest) error {
+	ring, err := s.keys.Ring(ctx)
+	if err != nil {
+		return err
+	}
 	return s.DB.InTx(ctx, func(tx *sql.Tx) error {
 		for _, h := range reqs {
 			at := h.At.UTC()
-			contactID, _, err := upsertContact(ctx, tx, IntakeInput{Name: h.Name, Phone: h.Phone, Email: h.Email}, at)
+			contactID, _, err := s.upsertContact(ctx, tx, ring, IntakeInput{Name: h.Name, Phone: h.Phone, Email: h.Email}, at)
 			if err != nil {
 				return err
 			}
 			id := ids.NewAt(at)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO requests (id, contact_id, channel, status, source, message, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
-				id, contactID, h.Channel, h.Status, h.Source, h.Message, at); err != nil {
+			msg, err := ring.Seal(h.Message, aad("requests", id, "message"))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO requests (id, contact_id, channel, status, source, message_sealed, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
+				id, contactID, h.Channel, h.Status, h.Source, msg, at); err != nil {
 				return fmt.Errorf("contactcenter: import request: %w", err)
 			}
 			if h.Channel == ChannelWebForm {

@@ -14,6 +14,7 @@ import (
 	"github.com/okno-crm/okno/internal/events"
 	"github.com/okno-crm/okno/internal/problem"
 	"github.com/okno-crm/okno/internal/store"
+	"github.com/okno-crm/okno/internal/vault"
 )
 
 // Service is the contact-center service.
@@ -21,6 +22,7 @@ type Service struct {
 	DB       *store.DB
 	Now      func() time.Time
 	OnCommit func() // wakes the outbox relay
+	keys     *vault.Keys
 	intake   *batcher
 	forms    sync.Map // form key → cachedForm
 }
@@ -35,16 +37,21 @@ type cachedForm struct {
 
 const formCacheTTL = 5 * time.Second
 
-// New migrates the contact center's database and prepares the intake writer;
-// Run must be running for submissions to be stored.
-func New(ctx context.Context, db *store.DB, now func() time.Time) (*Service, error) {
+// New migrates the contact center's database, opens its data keys with the
+// master key and prepares the intake writer; Run must be running for
+// submissions to be stored.
+func New(ctx context.Context, db *store.DB, masterKey []byte, now func() time.Time) (*Service, error) {
 	if err := db.Migrate(ctx, migrations.FS); err != nil {
 		return nil, err
 	}
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{DB: db, Now: now, OnCommit: func() {}}
+	keys, err := vault.OpenKeys(ctx, db, masterKey, now)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{DB: db, Now: now, OnCommit: func() {}, keys: keys}
 	s.intake = newBatcher(s)
 	return s, nil
 }
@@ -108,21 +115,35 @@ type RequestFilter struct {
 	Limit   int
 }
 
-const requestSelect = `SELECT r.id, r.channel, r.status, r.source, COALESCE(f.name, ''), r.message, r.created_at, r.updated_at,
-  c.id, c.name, c.phone, c.email, co.given_at, co.text_version
+const requestSelect = `SELECT r.id, r.channel, r.status, r.source, COALESCE(f.name, ''), r.message_sealed, r.created_at, r.updated_at,
+  c.id, c.name_sealed, c.phone_sealed, c.email_sealed, co.given_at, co.text_version
 FROM requests r
 JOIN contacts c ON c.id = r.contact_id
 LEFT JOIN web_forms f ON f.form_key = r.source
 LEFT JOIN consents co ON co.request_id = r.id`
 
-func scanRequest(row interface{ Scan(...any) error }) (Request, error) {
+func scanRequest(ring *vault.Keyring, row interface{ Scan(...any) error }) (Request, error) {
 	var r Request
 	var given sql.NullTime
 	var version sql.NullString
-	err := row.Scan(&r.ID, &r.Channel, &r.Status, &r.Source, &r.SourceName, &r.Message, &r.CreatedAt, &r.UpdatedAt,
-		&r.Contact.ID, &r.Contact.Name, &r.Contact.Phone, &r.Contact.Email, &given, &version)
+	var msg, name, phone, email string
+	err := row.Scan(&r.ID, &r.Channel, &r.Status, &r.Source, &r.SourceName, &msg, &r.CreatedAt, &r.UpdatedAt,
+		&r.Contact.ID, &name, &phone, &email, &given, &version)
 	if err != nil {
 		return Request{}, err
+	}
+	for _, f := range []struct {
+		dst            *string
+		sealed, aadStr string
+	}{
+		{&r.Message, msg, aad("requests", r.ID, "message")},
+		{&r.Contact.Name, name, aad("contacts", r.Contact.ID, "name")},
+		{&r.Contact.Phone, phone, aad("contacts", r.Contact.ID, "phone")},
+		{&r.Contact.Email, email, aad("contacts", r.Contact.ID, "email")},
+	} {
+		if *f.dst, err = ring.Open(f.sealed, f.aadStr); err != nil {
+			return Request{}, fmt.Errorf("request %s: %w", r.ID, err)
+		}
 	}
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
 	if given.Valid {
@@ -161,6 +182,10 @@ func (s *Service) FindRequests(ctx context.Context, f RequestFilter) ([]Request,
 	}
 	args = append(args, f.Limit+1)
 	q += " ORDER BY r.id DESC LIMIT " + s.DB.Params(len(args), 1)
+	ring, err := s.keys.Ring(ctx)
+	if err != nil {
+		return nil, "", err
+	}
 	rows, err := s.DB.R.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("contactcenter: find requests: %w", err)
@@ -168,7 +193,7 @@ func (s *Service) FindRequests(ctx context.Context, f RequestFilter) ([]Request,
 	defer rows.Close()
 	items := make([]Request, 0, f.Limit)
 	for rows.Next() {
-		r, err := scanRequest(rows)
+		r, err := scanRequest(ring, rows)
 		if err != nil {
 			return nil, "", fmt.Errorf("contactcenter: scan request: %w", err)
 		}
@@ -187,7 +212,11 @@ func (s *Service) FindRequests(ctx context.Context, f RequestFilter) ([]Request,
 
 // FindRequestByID returns one request.
 func (s *Service) FindRequestByID(ctx context.Context, id string) (Request, error) {
-	r, err := scanRequest(s.DB.R.QueryRowContext(ctx, requestSelect+" WHERE r.id = $1", id))
+	ring, err := s.keys.Ring(ctx)
+	if err != nil {
+		return Request{}, err
+	}
+	r, err := scanRequest(ring, s.DB.R.QueryRowContext(ctx, requestSelect+" WHERE r.id = $1", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Request{}, problem.New(problem.NotFound, "no such request")
 	}

@@ -12,12 +12,14 @@ import (
 	"github.com/okno-crm/okno/internal/testenv"
 )
 
+var testMasterKey = []byte("0123456789abcdef0123456789abcdef")
+
 var testForm = WebForm{Key: "site", Name: "Сайт", ConsentText: "Согласие", ConsentVersion: "v3", Active: true}
 
 func newService(t *testing.T, b testenv.Backend) *Service {
 	t.Helper()
 	db := testenv.OpenDB(t, b, "contactcenter")
-	s, err := New(context.Background(), db, nil)
+	s, err := New(context.Background(), db, testMasterKey, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,23 +9,32 @@ CREATE TABLE web_forms (
     active          BOOLEAN NOT NULL,
     created_at      DATETIME NOT NULL
 );
-CREATE TABLE contacts (
-    id         TEXT PRIMARY KEY,
-    name       TEXT NOT NULL,
-    phone      TEXT NOT NULL,
-    email      TEXT NOT NULL,
-    created_at DATETIME NOT NULL,
-    updated_at DATETIME NOT NULL
+-- Personal data is sealed field by field (package vault); phones and
+-- e-mails are found through keyed blind indexes, never by their plaintext.
+CREATE TABLE data_keys (
+    version    BIGINT PRIMARY KEY,
+    wrapped    TEXT NOT NULL,
+    created_at DATETIME NOT NULL
 );
-CREATE UNIQUE INDEX contacts_phone ON contacts (phone) WHERE phone <> '';
-CREATE INDEX contacts_email ON contacts (email) WHERE email <> '';
+CREATE TABLE contacts (
+    id           TEXT PRIMARY KEY,
+    name_sealed  TEXT NOT NULL,
+    phone_sealed TEXT NOT NULL,
+    email_sealed TEXT NOT NULL,
+    phone_index  TEXT NOT NULL,
+    email_index  TEXT NOT NULL,
+    created_at   DATETIME NOT NULL,
+    updated_at   DATETIME NOT NULL
+);
+CREATE UNIQUE INDEX contacts_phone ON contacts (phone_index) WHERE phone_index <> '';
+CREATE INDEX contacts_email ON contacts (email_index) WHERE email_index <> '';
 CREATE TABLE requests (
     id         TEXT PRIMARY KEY,
     contact_id TEXT NOT NULL REFERENCES contacts (id),
     channel    TEXT NOT NULL,
     status     TEXT NOT NULL,
     source     TEXT NOT NULL,
-    message    TEXT NOT NULL,
+    message_sealed TEXT NOT NULL,
     created_at DATETIME NOT NULL,
     updated_at DATETIME NOT NULL
 );
@@ -83,3 +92,4 @@ DROP TABLE consents;
 DROP TABLE requests;
 DROP TABLE contacts;
 DROP TABLE web_forms;
+DROP TABLE data_keys;
