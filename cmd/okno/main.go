@@ -25,6 +25,7 @@ import (
 	"github.com/okno-crm/okno/internal/demo"
 	"github.com/okno-crm/okno/internal/identity"
 	"github.com/okno-crm/okno/internal/problem"
+	"github.com/okno-crm/okno/internal/vault"
 )
 
 var version = "dev"
@@ -37,6 +38,7 @@ Usage:
   okno user create --login L --role operator|supervisor|admin|security_officer [--name N] --password-stdin [--data DIR] [--db URL]
   okno token create --login L [--name N] [--ttl 90d] [--data DIR] [--db URL]
   okno migrate [--data DIR] [--db URL]
+  okno keys rotate [--data DIR] [--db URL]   (online: a running okno keeps working)
   okno version
 
 Settings come from OKNO_* environment variables (see docs/configuration.md); flags override them.
@@ -97,6 +99,11 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return cmdTokenCreate(cfg, args[2:], stdout)
 	case "migrate":
 		return cmdMigrate(cfg, args[1:], stdout)
+	case "keys":
+		if len(args) < 2 || args[1] != "rotate" {
+			return errors.New("usage: okno keys rotate [--data DIR] [--db URL]")
+		}
+		return cmdKeysRotate(cfg, args[2:], stdout)
 	case "version":
 		fmt.Fprintln(stdout, "okno", version)
 		return nil
@@ -296,5 +303,34 @@ func cmdMigrate(cfg config.Config, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, "migrations applied: identity, contactcenter")
+	return nil
+}
+
+func cmdKeysRotate(cfg config.Config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("okno keys rotate", flag.ContinueOnError)
+	storageFlags(fs, &cfg)
+	settle := fs.Duration("settle", vault.RefreshEvery+2*time.Second, "wait for running servers to pick up the new key")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	master, err := app.MasterKey(cfg)
+	if err != nil {
+		return err
+	}
+	db, err := app.OpenDB(ctx, cfg, app.ContactCenter)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cc, err := contactcenter.New(ctx, db, master, nil)
+	if err != nil {
+		return err
+	}
+	res, err := cc.RotateKeys(ctx, *settle)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "contactcenter: data key v%d active; %d contacts and %d requests re-sealed; older keys deleted\n", res.Version, res.Contacts, res.Requests)
 	return nil
 }

@@ -285,3 +285,19 @@ func announcedOnBus(t *testing.T, js jetstream.JetStream) map[string]int {
 		got[d.RequestID]++
 	}
 }
+
+func TestKeysRotateCommand(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("OKNO_ARGON2_MEMORY_KIB", "1024")
+	var out bytes.Buffer
+	if err := run([]string{"migrate", "--data", dir}, nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run([]string{"keys", "rotate", "--data", dir, "--settle", "0s"}, nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "data key v2 active") {
+		t.Fatalf("rotate said %q", out.String())
+	}
+}
