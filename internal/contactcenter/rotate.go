@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-
 )
 
 // RotateResult says what a key rotation did.
@@ -161,4 +160,3 @@ func (s *Service) KeyVersions(ctx context.Context) ([]int, error) {
 	}
 	return out, rows.Err()
 }
-
