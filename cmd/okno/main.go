@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/okno-crm/okno/internal/app"
+	"github.com/okno-crm/okno/internal/audit"
 	"github.com/okno-crm/okno/internal/config"
 	"github.com/okno-crm/okno/internal/contactcenter"
 	"github.com/okno-crm/okno/internal/demo"
@@ -34,10 +35,11 @@ const usage = `okno — the single window of the clinic's contact center
 
 Usage:
   okno run [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--db URL] [--nats URL]
-  okno serve gateway|identity|contactcenter [--addr ADDR] [--data DIR] [--db URL] [--nats URL]
+  okno serve gateway|identity|contactcenter|audit [--addr ADDR] [--data DIR] [--db URL] [--nats URL]
   okno user create --login L --role operator|supervisor|admin|security_officer [--name N] --password-stdin [--data DIR] [--db URL]
   okno token create --login L [--name N] [--ttl 90d] [--data DIR] [--db URL]
   okno migrate [--data DIR] [--db URL]
+  okno audit verify [--data DIR] [--db URL]   (exit 1 and the first broken record when the chain is damaged)
   okno keys rotate [--data DIR] [--db URL]   (online: a running okno keeps working)
   okno version
 
@@ -79,12 +81,12 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return cmdServe(cfg, app.All, args[1:], stdout)
 	case "serve":
 		if len(args) < 2 {
-			return errors.New("okno serve needs a service: gateway, identity or contactcenter")
+			return errors.New("okno serve needs a service: gateway, identity, contactcenter or audit")
 		}
 		switch args[1] {
-		case app.Gateway, app.Identity, app.ContactCenter:
+		case app.Gateway, app.Identity, app.ContactCenter, app.Audit:
 		default:
-			return fmt.Errorf("unknown service %q: gateway, identity or contactcenter", args[1])
+			return fmt.Errorf("unknown service %q: gateway, identity, contactcenter or audit", args[1])
 		}
 		return cmdServe(cfg, args[1], args[2:], stdout)
 	case "user":
@@ -99,6 +101,11 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return cmdTokenCreate(cfg, args[2:], stdout)
 	case "migrate":
 		return cmdMigrate(cfg, args[1:], stdout)
+	case "audit":
+		if len(args) < 2 || args[1] != "verify" {
+			return errors.New("usage: okno audit verify [--data DIR] [--db URL]")
+		}
+		return cmdAuditVerify(cfg, args[2:], stdout)
 	case "keys":
 		if len(args) < 2 || args[1] != "rotate" {
 			return errors.New("usage: okno keys rotate [--data DIR] [--db URL]")
@@ -302,7 +309,15 @@ func cmdMigrate(cfg config.Config, args []string, stdout io.Writer) error {
 	if _, err := contactcenter.New(ctx, db, master, nil); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "migrations applied: identity, contactcenter")
+	adb, err := app.OpenDB(ctx, cfg, app.Audit)
+	if err != nil {
+		return err
+	}
+	defer adb.Close()
+	if _, err := audit.New(ctx, adb, nil); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "migrations applied: identity, contactcenter, audit")
 	return nil
 }
 
@@ -332,5 +347,32 @@ func cmdKeysRotate(cfg config.Config, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "contactcenter: data key v%d active; %d contacts and %d requests re-sealed; older keys deleted\n", res.Version, res.Contacts, res.Requests)
+	return nil
+}
+
+func cmdAuditVerify(cfg config.Config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("okno audit verify", flag.ContinueOnError)
+	storageFlags(fs, &cfg)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	db, err := app.OpenDB(ctx, cfg, app.Audit)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc, err := audit.New(ctx, db, nil)
+	if err != nil {
+		return err
+	}
+	checked, broken, err := svc.Verify(ctx)
+	if err != nil {
+		return err
+	}
+	if broken != 0 {
+		return fmt.Errorf("audit chain broken at record %d (%d records checked before it)", broken, checked)
+	}
+	fmt.Fprintf(stdout, "audit chain intact: %d records\n", checked)
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,8 +21,11 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/okno-crm/okno/internal/audit"
+	"github.com/okno-crm/okno/internal/auditlog"
 	"github.com/okno-crm/okno/internal/bus"
 	"github.com/okno-crm/okno/internal/events"
+	"github.com/okno-crm/okno/internal/store"
 )
 
 const testPassword = "Ураган-над-Исетью-2026"
@@ -299,5 +303,45 @@ func TestKeysRotateCommand(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "data key v2 active") {
 		t.Fatalf("rotate said %q", out.String())
+	}
+}
+
+// Tamper with one audit record directly in the database: okno audit verify
+// fails and names it.
+func TestAuditVerifyCommand(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{Service: "audit", DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := audit.New(ctx, db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		rec := auditlog.Record{At: time.Now(), ActorID: "u1", ActorLogin: "ivanova", Action: "request.read", ObjectType: "request", ObjectID: fmt.Sprint("r", i), Outcome: auditlog.OutcomeSuccess}
+		raw, _ := json.Marshal(rec)
+		err := db.InTx(ctx, func(tx *sql.Tx) error {
+			if _, err := events.MarkHandled(ctx, tx, fmt.Sprint("e", i), time.Now()); err != nil {
+				return err
+			}
+			return svc.Apply(ctx, tx, events.Envelope{ID: fmt.Sprint("e", i), Type: "contactcenter.audit.recorded", At: time.Now(), Data: raw})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	if err := run([]string{"audit", "verify", "--data", dir}, nil, &out); err != nil || !strings.Contains(out.String(), "intact: 5 records") {
+		t.Fatalf("intact chain: %v %q", err, out.String())
+	}
+	if _, err := db.W.Exec(`UPDATE audit_records SET actor_login = 'someone-else' WHERE seq = 3`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	err = run([]string{"audit", "verify", "--data", dir}, nil, &out)
+	if err == nil || !strings.Contains(err.Error(), "broken at record 3") {
+		t.Fatalf("tampered chain: %v", err)
 	}
 }

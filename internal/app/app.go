@@ -15,9 +15,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/okno-crm/okno/internal/audit"
+	"github.com/okno-crm/okno/internal/auditlog"
 	"github.com/okno-crm/okno/internal/bus"
 	"github.com/okno-crm/okno/internal/config"
 	"github.com/okno-crm/okno/internal/contactcenter"
@@ -39,6 +42,7 @@ const (
 	Gateway       = "gateway"
 	Identity      = "identity"
 	ContactCenter = "contactcenter"
+	Audit         = "audit"
 )
 
 // App is a running Okno (all services, or one).
@@ -48,6 +52,7 @@ type App struct {
 	Bus      *bus.Bus
 	Identity *identity.Service
 	CC       *contactcenter.Service
+	Audit    *audit.Service
 	Gateway  *gateway.Gateway
 	Registry *prometheus.Registry
 
@@ -141,6 +146,18 @@ func Open(ctx context.Context, cfg config.Config, only string, extra map[string]
 		a.CC.OnCommit = r.Wake
 		handlers[ContactCenter] = a.CC.Handler(a.Cfg.InternalToken)
 	}
+	if only == All || only == Audit {
+		db, err := a.openDB(ctx, Audit)
+		if err != nil {
+			return nil, err
+		}
+		a.Audit, err = audit.New(ctx, db, nil)
+		if err != nil {
+			return nil, err
+		}
+		a.addRelay(db)
+		handlers[Audit] = a.Audit.Handler(a.Cfg.InternalToken)
+	}
 	if only == All || only == Gateway {
 		up := func(name, rawURL string) (gateway.Upstream, error) {
 			if h, ok := handlers[name]; ok {
@@ -148,7 +165,7 @@ func Open(ctx context.Context, cfg config.Config, only string, extra map[string]
 			}
 			u, err := url.Parse(rawURL)
 			if err != nil || u.Host == "" {
-				return gateway.Upstream{}, fmt.Errorf("okno serve gateway needs OKNO_%s_URL", map[string]string{Identity: "IDENTITY", ContactCenter: "CONTACTCENTER"}[name])
+				return gateway.Upstream{}, fmt.Errorf("okno serve gateway needs OKNO_%s_URL", strings.ToUpper(name))
 			}
 			return gateway.Upstream{Name: name, URL: u, Transport: http.DefaultTransport}, nil
 		}
@@ -157,6 +174,10 @@ func Open(ctx context.Context, cfg config.Config, only string, extra map[string]
 			return nil, err
 		}
 		ccUp, err := up(ContactCenter, cfg.ContactCenterURL)
+		if err != nil {
+			return nil, err
+		}
+		auditUp, err := up(Audit, cfg.AuditURL)
 		if err != nil {
 			return nil, err
 		}
@@ -171,6 +192,7 @@ func Open(ctx context.Context, cfg config.Config, only string, extra map[string]
 			InternalToken:    a.Cfg.InternalToken,
 			Identity:         idUp,
 			ContactCenter:    ccUp,
+			Audit:            auditUp,
 			JS:               a.Bus.JS,
 			IntakeRatePerMin: cfg.IntakeRatePerMin,
 			LoginRatePerMin:  cfg.LoginRatePerMin,
@@ -293,6 +315,15 @@ func (a *App) startBackground(ctx context.Context) {
 		goRun(a.CC.Run)
 		c := &events.Consumer{DB: a.CC.DB, JS: a.Bus.JS, Stream: bus.Stream, Durable: "contactcenter-identity",
 			Filters: []string{"identity.user.>"}, Handle: a.CC.ApplyIdentityEvent}
+		goRun(func(ctx context.Context) {
+			if err := c.Run(ctx); err != nil {
+				slog.Error("consumer stopped", "err", err)
+			}
+		})
+	}
+	if a.Audit != nil {
+		c := &events.Consumer{DB: a.Audit.DB, JS: a.Bus.JS, Stream: bus.Stream, Durable: "audit",
+			Filters: []string{"*" + auditlog.SubjectSuffix}, Handle: a.Audit.Apply}
 		goRun(func(ctx context.Context) {
 			if err := c.Run(ctx); err != nil {
 				slog.Error("consumer stopped", "err", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/okno-crm/okno/internal/config"
 	"github.com/okno-crm/okno/internal/contactcenter"
 	"github.com/okno-crm/okno/internal/identity"
+	"github.com/okno-crm/okno/internal/perm"
 	"github.com/okno-crm/okno/internal/testenv"
 )
 
@@ -83,7 +84,7 @@ func boot(t *testing.T, cfg config.Config, noRelay bool) *testApp {
 	if err := a.CC.SaveWebForm(ctx, contactcenter.WebForm{Key: "site", Name: "Сайт клиники", ConsentText: "Согласие", ConsentVersion: "v7", SuccessURL: "/thanks/", Active: true}); err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range [][2]string{{"operator", "operator"}, {"officer", "security_officer"}} {
+	for _, u := range [][2]string{{"operator", "operator"}, {"supervisor", "supervisor"}, {"officer", "security_officer"}} {
 		if _, err := a.Identity.FindUserByLogin(ctx, u[0]); err == nil {
 			continue
 		}
@@ -208,11 +209,12 @@ func TestSystemWebFormReachesManagersLive(t *testing.T) {
 	forEachProfile(t, func(t *testing.T, p profile) {
 		a := startProfile(t, p)
 		managers := []*browser{a.browser(), a.browser()}
+		logins := []string{"supervisor", "operator"}
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		var conns []*websocket.Conn
-		for _, m := range managers {
-			m.login("operator")
+		for i, m := range managers {
+			m.login(logins[i])
 			c := m.dialWS(ctx)
 			defer c.CloseNow()
 			if f := readFrame(t, ctx, c); f.Type != "hello" {
@@ -238,8 +240,13 @@ func TestSystemWebFormReachesManagersLive(t *testing.T) {
 			}
 			var r contactcenter.Request
 			_ = json.Unmarshal(f.Data, &r)
-			if r.ID != created.ID || r.Contact.Phone != "+73432223344" || r.Status != "new" || r.Channel != "web_form" {
-				t.Fatalf("manager %d pushed %+v", i, r)
+			// A supervisor sees the phone; an operator sees it masked.
+			wantPhone, wantMasked := "+73432223344", false
+			if logins[i] == "operator" {
+				wantPhone, wantMasked = "+7 343 ***-**-44", true
+			}
+			if r.ID != created.ID || r.Contact.Phone != wantPhone || r.Contact.Masked != wantMasked || r.Status != "new" || r.Channel != "web_form" {
+				t.Fatalf("%s was pushed %+v", logins[i], r)
 			}
 			if d := time.Since(sent); d > time.Second {
 				t.Errorf("manager %d saw the request after %v, want within a second", i, d)
@@ -473,7 +480,7 @@ func TestSystemAuthentication(t *testing.T) {
 func TestRouteTableDeclaresPermissions(t *testing.T) {
 	a := boot(t, baseConfig(t.TempDir(), "", ""), false)
 	known := map[string]bool{"public": true, "authenticated": true}
-	for _, p := range []string{"requests.read", "requests.update", "requests.assign", "contacts.read", "patients.read_pd", "users.manage", "roles.manage", "forms.manage", "audit.read"} {
+	for _, p := range perm.AllPermissions {
 		known[p] = true
 	}
 	b := a.browser()

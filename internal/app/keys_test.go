@@ -47,7 +47,7 @@ func TestStoreKeyRotationOnline(t *testing.T) {
 		a.stop()
 		b := boot(t, cfg, false)
 		m := b.browser()
-		m.login("operator")
+		m.login("supervisor")
 		for i, id := range ids {
 			_, body := m.do("GET", "/api/v1/requests/"+id, "", nil, nil)
 			var r struct {

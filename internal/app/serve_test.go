@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/okno-crm/okno/internal/app"
+	"github.com/okno-crm/okno/internal/audit"
 	"github.com/okno-crm/okno/internal/config"
 	"github.com/okno-crm/okno/internal/contactcenter"
 	"github.com/okno-crm/okno/internal/identity"
@@ -42,9 +43,11 @@ func TestSystemServeApart(t *testing.T) {
 	}
 	id := start(app.Identity, base())
 	cc := start(app.ContactCenter, base())
+	au := start(app.Audit, base())
 	gwCfg := base()
 	gwCfg.IdentityURL = "http://" + id.Addr()
 	gwCfg.ContactCenterURL = "http://" + cc.Addr()
+	gwCfg.AuditURL = "http://" + au.Addr()
 	gw := start(app.Gateway, gwCfg)
 	if gw.Identity != nil || gw.CC != nil || id.Gateway != nil {
 		t.Fatal("a serve process runs more than its service")
@@ -84,6 +87,12 @@ func TestSystemServeApart(t *testing.T) {
 	waitUntil(t, "the operator roster to follow identity", func() bool {
 		ops, err := cc.CC.FindOperators(ctx)
 		return err == nil && len(ops) == 1 && ops[0].Login == "operator"
+	})
+	// The audit service, in its own process, filed the contact center's
+	// record of the push.
+	waitUntil(t, "the audit service to file the contact center's records", func() bool {
+		items, _, err := au.Audit.Find(ctx, audit.Filter{Action: "request.push", Limit: 10})
+		return err == nil && len(items) > 0
 	})
 	// A service refuses calls without the internal token.
 	direct := &browser{t: t, base: "http://" + cc.Addr(), c: m.c}

@@ -142,7 +142,7 @@ func (s *Service) handleExport(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	own, err := s.record(r.Context(), auditlog.Record{
-		At: s.Now(), ActorID: p.UserID, ClientAddr: p.ClientAddr, Action: "audit.exported",
+		At: s.Now(), ActorID: p.UserID, ActorLogin: p.Login, ActorRole: p.Role, ClientAddr: p.ClientAddr, Action: "audit.exported",
 		ObjectType: "audit", Outcome: auditlog.OutcomeSuccess, Details: details,
 	})
 	if err != nil {

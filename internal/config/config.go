@@ -28,6 +28,7 @@ type Config struct {
 	InternalTokenFile string        `env:"OKNO_INTERNAL_TOKEN_FILE,file"`
 	IdentityURL       string        `env:"OKNO_IDENTITY_URL"`
 	ContactCenterURL  string        `env:"OKNO_CONTACTCENTER_URL"`
+	AuditURL          string        `env:"OKNO_AUDIT_URL"`
 	TLSCert           string        `env:"OKNO_TLS_CERT"`
 	TLSKey            string        `env:"OKNO_TLS_KEY"`
 	BehindTLSProxy    bool          `env:"OKNO_BEHIND_TLS_PROXY"`

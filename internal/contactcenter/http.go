@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/okno-crm/okno/internal/auditlog"
 	"github.com/okno-crm/okno/internal/idempotency"
 	"github.com/okno-crm/okno/internal/ids"
 	"github.com/okno-crm/okno/internal/perm"
@@ -25,6 +26,7 @@ func (s *Service) Handler(internalToken string) http.Handler {
 	mux.HandleFunc("OPTIONS /intake/web-forms/{key}", s.handleIntakePreflight)
 	mux.HandleFunc("GET /requests", principal.Require(perm.RequestsRead, s.handleListRequests))
 	mux.HandleFunc("GET /requests/{id}", principal.Require(perm.RequestsRead, s.handleGetRequest))
+	mux.HandleFunc("POST /contacts/{id}/reveal", principal.Require(perm.ContactsReveal, s.handleReveal))
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.DB.Ping(r.Context()); err != nil {
 			problem.Write(w, r, problem.New(problem.Unavailable, "contact center database unavailable"))
@@ -172,6 +174,23 @@ func (s *Service) handleListRequests(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, err)
 		return
 	}
+	p := principal.From(r.Context())
+	shown := make([]string, len(items))
+	for i := range items {
+		forViewer(p, &items[i].Contact)
+		shown[i] = items[i].ID
+	}
+	if len(items) > 0 {
+		action := "request.list"
+		if p.UserID == "system" {
+			action = "request.push" // fetched to push live to managers' inboxes
+		}
+		if err := s.audit(r.Context(), p, auditlog.Record{Action: action, ObjectType: "request", Fields: viewedFields(p),
+			Details: map[string]string{"count": strconv.Itoa(len(items)), "ids": strings.Join(shown, ",")}}); err != nil {
+			problem.Write(w, r, err)
+			return
+		}
+	}
 	resp := ListResponse{Items: items}
 	if next != "" {
 		resp.NextCursor = &next
@@ -190,5 +209,33 @@ func (s *Service) handleGetRequest(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, err)
 		return
 	}
+	p := principal.From(r.Context())
+	forViewer(p, &req.Contact)
+	if err := s.audit(r.Context(), p, auditlog.Record{Action: "request.read", ObjectType: "request", ObjectID: id, Fields: viewedFields(p),
+		Details: map[string]string{"contact_id": req.Contact.ID}}); err != nil {
+		problem.Write(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, req)
+}
+
+// handleReveal shows one contact's phone and e-mail unmasked, and records
+// that it was shown, to whom and why it was possible.
+func (s *Service) handleReveal(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !ids.Valid(id) {
+		problem.Write(w, r, problem.New(problem.NotFound, "no such contact"))
+		return
+	}
+	c, err := s.FindContactByID(r.Context(), id)
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	if err := s.audit(r.Context(), principal.From(r.Context()), auditlog.Record{Action: "contact.reveal", ObjectType: "contact", ObjectID: id,
+		Fields: []string{"phone", "email"}}); err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"id": c.ID, "phone": c.Phone, "email": c.Email})
 }

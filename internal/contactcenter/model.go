@@ -33,10 +33,11 @@ var Statuses = []string{StatusNew, StatusInProgress, StatusBooked, StatusVisited
 
 // Contact is one person, however many times they reached the clinic.
 type Contact struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Phone string `json:"phone"`
-	Email string `json:"email"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Phone  string `json:"phone"`
+	Email  string `json:"email"`
+	Masked bool   `json:"masked"` // phone and e-mail hidden from this viewer; reveal is an audited action
 }
 
 // Consent is a given consent to personal-data processing (152-FZ).

@@ -24,6 +24,7 @@ type Service struct {
 	OnCommit func() // wakes the outbox relay
 	keys     *vault.Keys
 	intake   *batcher
+	auditor  *events.Committer
 	forms    sync.Map // form key → cachedForm
 }
 
@@ -53,12 +54,18 @@ func New(ctx context.Context, db *store.DB, masterKey []byte, now func() time.Ti
 	}
 	s := &Service{DB: db, Now: now, OnCommit: func() {}, keys: keys}
 	s.intake = newBatcher(s)
+	s.auditor = events.NewCommitter(db, func() { s.OnCommit() })
 	return s, nil
 }
 
 // Run runs the group-commit intake writer until ctx ends, then stores what
 // was already accepted into its queue before returning.
-func (s *Service) Run(ctx context.Context) { s.intake.run(ctx) }
+func (s *Service) Run(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { s.auditor.Run(ctx); close(done) }()
+	s.intake.run(ctx)
+	<-done
+}
 
 // WebFormForIntake returns an active web form, from a short-lived cache.
 func (s *Service) WebFormForIntake(ctx context.Context, key string) (WebForm, error) {

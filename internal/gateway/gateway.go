@@ -37,6 +37,7 @@ type Config struct {
 	InternalToken    string
 	Identity         Upstream
 	ContactCenter    Upstream
+	Audit            Upstream
 	JS               jetstream.JetStream // events to push; nil disables the push
 	IntakeRatePerMin int
 	LoginRatePerMin  int
@@ -54,6 +55,7 @@ type Gateway struct {
 	cfg      Config
 	identity *client
 	cc       *client
+	audit    *client
 	hub      *hub
 	intake   *limiter
 	login    *limiter
@@ -86,6 +88,7 @@ func New(cfg Config) *Gateway {
 		cfg:      cfg,
 		identity: newClient(cfg.Identity, cfg.InternalToken),
 		cc:       newClient(cfg.ContactCenter, cfg.InternalToken),
+		audit:    newClient(cfg.Audit, cfg.InternalToken),
 		intake:   newLimiter(cfg.IntakeRatePerMin),
 		login:    newLimiter(cfg.LoginRatePerMin),
 		metrics:  newMetrics(cfg.Registry),
@@ -93,6 +96,7 @@ func New(cfg Config) *Gateway {
 	g.hub = newHub(g.metrics)
 	g.static = newStatic(cfg.UI)
 	cc := g.proxy(cfg.ContactCenter)
+	audit := g.proxy(cfg.Audit)
 	g.routes = []Route{
 		{"POST /api/v1/auth/login", Public, http.HandlerFunc(g.handleLogin)},
 		{"POST /api/v1/auth/logout", Authenticated, http.HandlerFunc(g.handleLogout)},
@@ -101,6 +105,9 @@ func New(cfg Config) *Gateway {
 		{"OPTIONS /api/v1/intake/web-forms/{key}", Public, cc},
 		{"GET /api/v1/requests", perm.RequestsRead, cc},
 		{"GET /api/v1/requests/{id}", perm.RequestsRead, cc},
+		{"POST /api/v1/contacts/{id}/reveal", perm.ContactsReveal, cc},
+		{"GET /api/v1/audit", perm.AuditRead, audit},
+		{"GET /api/v1/audit/export.csv", perm.AuditRead, audit},
 		{"GET /api/v1/ws", perm.RequestsRead, http.HandlerFunc(g.handleWS)},
 	}
 	mux := http.NewServeMux()
@@ -177,7 +184,7 @@ func (g *Gateway) guard(rt Route) http.Handler {
 				problem.Write(w, r, problem.New(problem.Forbidden, "this action needs the permission "+rt.Perm))
 				return
 			}
-			p.UserID = u.ID
+			p.UserID, p.Login, p.Role = u.ID, u.Login, u.Role
 			p.Permissions = u.Permissions
 			r = r.WithContext(withUser(r.Context(), u))
 		}
@@ -301,7 +308,7 @@ func (g *Gateway) observe(next http.Handler) http.Handler {
 
 // UpstreamsReady checks that every service behind the gateway answers.
 func (g *Gateway) UpstreamsReady(ctx context.Context) error {
-	for _, c := range []*client{g.identity, g.cc} {
+	for _, c := range []*client{g.identity, g.cc, g.audit} {
 		if err := c.call(ctx, http.MethodGet, "/readyz", principal.System(), nil, nil); err != nil {
 			return err
 		}

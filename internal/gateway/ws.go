@@ -56,14 +56,14 @@ func (h *hub) remove(c *wsClient) {
 	}
 }
 
-// broadcast sends frame to every client holding need. A client too slow to
-// take it is disconnected: it reconnects and resyncs over REST, which is
-// better than holding everyone else back.
-func (h *hub) broadcast(frame []byte, need string) {
+// broadcast sends frame to every client whose permissions it suits. A
+// client too slow to take it is disconnected: it reconnects and resyncs over
+// REST, which is better than holding everyone else back.
+func (h *hub) broadcast(frame []byte, suits func(perms []string) bool) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for c := range h.clients {
-		if !contains(c.user.Permissions, need) {
+		if !suits(c.user.Permissions) {
 			continue
 		}
 		select {
@@ -206,13 +206,42 @@ func (g *Gateway) pushBatch(ctx context.Context, batch []events.Envelope) {
 	if len(idList) == 0 {
 		return
 	}
+	// Two views of the same requests: unmasked for those who may see phones
+	// and e-mails, masked for everyone else who may read requests.
+	full, err := g.fetchRequests(ctx, idList, principal.System(perm.RequestsRead, perm.PatientsReadPD))
+	if err != nil {
+		slog.Warn("gateway: requests to push not readable", "err", err)
+		return
+	}
+	masked, err := g.fetchRequests(ctx, idList, principal.System(perm.RequestsRead))
+	if err != nil {
+		slog.Warn("gateway: requests to push not readable", "err", err)
+		return
+	}
+	seesPD := func(p []string) bool { return contains(p, perm.RequestsRead) && contains(p, perm.PatientsReadPD) }
+	seesMasked := func(p []string) bool { return contains(p, perm.RequestsRead) && !contains(p, perm.PatientsReadPD) }
+	for _, e := range batch {
+		var r ref
+		_ = json.Unmarshal(e.Data, &r)
+		typ := strings.TrimPrefix(e.Type, "contactcenter.")
+		if data, ok := full[r.RequestID]; ok {
+			frame, _ := json.Marshal(Frame{Type: typ, Data: data})
+			g.hub.broadcast(frame, seesPD)
+		}
+		if data, ok := masked[r.RequestID]; ok {
+			frame, _ := json.Marshal(Frame{Type: typ, Data: data})
+			g.hub.broadcast(frame, seesMasked)
+		}
+	}
+}
+
+func (g *Gateway) fetchRequests(ctx context.Context, idList []string, p principal.Principal) (map[string]json.RawMessage, error) {
 	var page struct {
 		Items []json.RawMessage `json:"items"`
 	}
 	q := "/requests?limit=200&ids=" + url.QueryEscape(strings.Join(idList, ","))
-	if err := g.cc.call(ctx, http.MethodGet, q, principal.System(perm.RequestsRead), nil, &page); err != nil {
-		slog.Warn("gateway: requests to push not readable", "err", err)
-		return
+	if err := g.cc.call(ctx, http.MethodGet, q, p, nil, &page); err != nil {
+		return nil, err
 	}
 	byID := make(map[string]json.RawMessage, len(page.Items))
 	for _, it := range page.Items {
@@ -222,14 +251,5 @@ func (g *Gateway) pushBatch(ctx context.Context, batch []events.Envelope) {
 		_ = json.Unmarshal(it, &r)
 		byID[r.ID] = it
 	}
-	for _, e := range batch {
-		var r ref
-		_ = json.Unmarshal(e.Data, &r)
-		data, ok := byID[r.RequestID]
-		if !ok {
-			continue
-		}
-		frame, _ := json.Marshal(Frame{Type: strings.TrimPrefix(e.Type, "contactcenter."), Data: data})
-		g.hub.broadcast(frame, perm.RequestsRead)
-	}
+	return byID, nil
 }

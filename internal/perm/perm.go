@@ -9,7 +9,8 @@ const (
 	RequestsUpdate = "requests.update"
 	RequestsAssign = "requests.assign"
 	ContactsRead   = "contacts.read"
-	PatientsReadPD = "patients.read_pd"
+	PatientsReadPD = "patients.read_pd" // see phones and e-mails unmasked
+	ContactsReveal = "contacts.reveal"  // unmask one contact on demand, audited
 	UsersManage    = "users.manage"
 	RolesManage    = "roles.manage"
 	FormsManage    = "forms.manage"
@@ -18,7 +19,7 @@ const (
 
 // AllPermissions lists every permission Okno knows.
 var AllPermissions = []string{
-	RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD,
+	RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD, ContactsReveal,
 	UsersManage, RolesManage, FormsManage, AuditRead,
 }
 
@@ -33,9 +34,9 @@ type Role struct {
 // BuiltinRoles are created on first start; administrators may edit them later.
 var BuiltinRoles = []Role{
 	{ID: "operator", Name: "Оператор", Builtin: true, Permissions: []string{
-		RequestsRead, RequestsUpdate, ContactsRead, PatientsReadPD}},
+		RequestsRead, RequestsUpdate, ContactsRead, ContactsReveal}},
 	{ID: "supervisor", Name: "Старший оператор", Builtin: true, Permissions: []string{
-		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD}},
+		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD, ContactsReveal}},
 	{ID: "admin", Name: "Администратор", Builtin: true, Permissions: []string{
 		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead,
 		UsersManage, RolesManage, FormsManage}},

@@ -19,6 +19,8 @@ import (
 const (
 	HeaderToken       = "X-Okno-Internal-Token"
 	HeaderUserID      = "X-Okno-User-Id"
+	HeaderUserLogin   = "X-Okno-User-Login"
+	HeaderUserRole    = "X-Okno-User-Role"
 	HeaderPermissions = "X-Okno-Permissions"
 	HeaderClientAddr  = "X-Okno-Client-Addr"
 )
@@ -26,6 +28,8 @@ const (
 // Principal is who is calling and what they may do.
 type Principal struct {
 	UserID      string
+	Login       string
+	Role        string
 	Permissions []string
 	ClientAddr  string
 }
@@ -56,6 +60,12 @@ func Set(h http.Header, token string, p Principal) {
 	if p.UserID != "" {
 		h.Set(HeaderUserID, p.UserID)
 	}
+	if p.Login != "" {
+		h.Set(HeaderUserLogin, p.Login)
+	}
+	if p.Role != "" {
+		h.Set(HeaderUserRole, p.Role)
+	}
 	if len(p.Permissions) > 0 {
 		h.Set(HeaderPermissions, strings.Join(p.Permissions, ","))
 	}
@@ -66,7 +76,7 @@ func Set(h http.Header, token string, p Principal) {
 
 // Strip removes principal headers a client may have forged.
 func Strip(h http.Header) {
-	for _, k := range []string{HeaderToken, HeaderUserID, HeaderPermissions, HeaderClientAddr} {
+	for _, k := range []string{HeaderToken, HeaderUserID, HeaderUserLogin, HeaderUserRole, HeaderPermissions, HeaderClientAddr} {
 		h.Del(k)
 	}
 }
@@ -80,7 +90,8 @@ func Middleware(token string, next http.Handler) http.Handler {
 			problem.Write(w, r, problem.New(problem.Unauthorized, "internal calls need the internal token"))
 			return
 		}
-		p := Principal{UserID: r.Header.Get(HeaderUserID), ClientAddr: r.Header.Get(HeaderClientAddr)}
+		p := Principal{UserID: r.Header.Get(HeaderUserID), Login: r.Header.Get(HeaderUserLogin), Role: r.Header.Get(HeaderUserRole),
+			ClientAddr: r.Header.Get(HeaderClientAddr)}
 		if s := r.Header.Get(HeaderPermissions); s != "" {
 			p.Permissions = strings.Split(s, ",")
 		}

@@ -19,12 +19,15 @@ const BASE = (process.env.OKNO_URL || 'http://127.0.0.1:18080').replace(/\/+$/, 
 const LOGIN = process.env.OKNO_LOGIN || '';
 const PASSWORD = process.env.OKNO_PASSWORD || '';
 const FORM_KEY = process.env.OKNO_FORM_KEY || 'demo';
+const OFFICER_LOGIN = process.env.OKNO_OFFICER_LOGIN || '';
+const OFFICER_PASSWORD = process.env.OKNO_OFFICER_PASSWORD || '';
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const LIVE_TIMEOUT_MS = 5000;
 
 const digits = (n) => Array.from({ length: n }, () => Math.floor(Math.random() * 10)).join('');
 const NAME = `Тестова Ёлка ${digits(6)}`;
 const PHONE = `8 (343) 2${digits(2)}-${digits(2)}-${digits(2)}`;
+const PHONE_E164 = `+7${PHONE.replace(/\D/g, "").slice(1)}`;
 const MESSAGE = '<script>alert(1)</script> Хочу записаться';
 
 /** A CSS attribute value in double quotes. */
@@ -158,6 +161,35 @@ async function main() {
       check(!injected, 'a <script> element from the message is in the page');
       check((await page.evaluate(() => window.__oknoE2E)) === 'same-document', 'opening the request reloaded the page');
       await page.screenshot({ path: path.join(artifacts, 'inbox.png') });
+    });
+
+    await step('the phone is masked; revealing it shows it and is audited', async () => {
+      const phone = page.getByTestId('contact-phone');
+      check((await phone.getAttribute('data-masked')) === 'true', 'an operator sees the phone unmasked');
+      const masked = (await phone.textContent()) || '';
+      check(masked.includes('***') && !masked.includes(PHONE_E164.slice(5, 10)), `masked phone shows too much: ${masked}`);
+      await page.getByTestId('reveal-contact').click();
+      await page.locator('[data-testid="contact-phone"][data-masked="false"]').waitFor();
+      const full = await page.getByTestId('contact-phone').textContent();
+      check(full === PHONE_E164, `revealed phone: want ${PHONE_E164}, got ${full}`);
+      await page.screenshot({ path: path.join(artifacts, 'revealed.png') });
+      if (OFFICER_LOGIN) {
+        const login = await fetch(`${BASE}/api/v1/auth/login`, {
+          method: 'POST', headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ login: OFFICER_LOGIN, password: OFFICER_PASSWORD }),
+        });
+        check(login.ok, `security officer login: ${login.status}`);
+        const cookie = (login.headers.getSetCookie?.() || []).map((c) => c.split(';')[0]).join('; ');
+        let found = false;
+        for (let i = 0; i < 50 && !found; i++) {
+          const res = await fetch(`${BASE}/api/v1/audit?action=contact.reveal&actor=${encodeURIComponent(LOGIN)}`, { headers: { Cookie: cookie } });
+          check(res.ok, `audit query: ${res.status}`);
+          const page = await res.json();
+          found = page.items.some((e) => e.actor_login === LOGIN && e.action === 'contact.reveal');
+          if (!found) await new Promise((r) => setTimeout(r, 100));
+        }
+        check(found, 'the reveal is not in the audit');
+      }
     });
 
     await step('switch the language to English', async () => {

@@ -44,13 +44,15 @@ const login = 'e2e.manager';
 const password = 'Ураган-над-Исетью-' + Math.floor(Math.random() * 1e6);
 const env = { ...process.env, OKNO_ARGON2_MEMORY_KIB: '8192', OKNO_LOG_LEVEL: 'warn' };
 
-const created = spawnSync(okno, ['user', 'create', '--data', data, '--login', login, '--name', 'Менеджер Теста', '--role', 'operator', '--password-stdin'], {
-  input: password + '\n', env, encoding: 'utf8',
-});
-if (created.status !== 0) {
-  console.error(created.stderr);
-  console.log('e2e: 0 passed, 1 failed');
-  process.exit(1);
+for (const [user, name, role] of [[login, 'Менеджер Теста', 'operator'], ['e2e.officer', 'Офицер Теста', 'security_officer']]) {
+  const created = spawnSync(okno, ['user', 'create', '--data', data, '--login', user, '--name', name, '--role', role, '--password-stdin'], {
+    input: password + '\n', env, encoding: 'utf8',
+  });
+  if (created.status !== 0) {
+    console.error(created.stderr);
+    console.log('e2e: 0 passed, 1 failed');
+    process.exit(1);
+  }
 }
 
 const server = spawn(okno, ['run', '--demo', '--addr', `127.0.0.1:${port}`, '--data', data], { env, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -58,7 +60,8 @@ let code = 1;
 try {
   await waitReady(url, 30000);
   const test = spawnSync(process.execPath, [path.join(here, 'inbox.e2e.mjs')], {
-    env: { ...process.env, OKNO_URL: url, OKNO_LOGIN: login, OKNO_PASSWORD: password, OKNO_FORM_KEY: 'demo' },
+    env: { ...process.env, OKNO_URL: url, OKNO_LOGIN: login, OKNO_PASSWORD: password, OKNO_FORM_KEY: 'demo',
+      OKNO_OFFICER_LOGIN: 'e2e.officer', OKNO_OFFICER_PASSWORD: password },
     stdio: 'inherit',
   });
   code = test.status ?? 1;

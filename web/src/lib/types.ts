@@ -19,6 +19,15 @@ export interface Contact {
   name: string;
   phone: string;
   email: string;
+  /** Phone and e-mail are hidden from this viewer; revealing them is an audited action. */
+  masked?: boolean;
+}
+
+/** The unmasked phone and e-mail of one contact. */
+export interface RevealedContact {
+  id: string;
+  phone: string;
+  email: string;
 }
 
 export interface Consent {

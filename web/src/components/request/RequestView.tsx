@@ -1,10 +1,11 @@
 'use client';
 
-import { Anchor, Badge, Group, Paper, SimpleGrid, Stack, Text, Title } from '@mantine/core';
-import type { ReactNode } from 'react';
+import { Anchor, Badge, Button, Group, Paper, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { useEffect, useState, type ReactNode } from 'react';
+import { apiFetch } from '@/lib/api';
 import { useLang, useT } from '@/lib/i18n';
 import { formatDateTime } from '@/lib/time';
-import type { PatientRequest } from '@/lib/types';
+import type { PatientRequest, RevealedContact } from '@/lib/types';
 import { ChannelBadge } from './ChannelBadge';
 import classes from './RequestView.module.css';
 import { StatusBadge } from './StatusBadge';
@@ -28,7 +29,27 @@ function Field({ label, children }: { label: string; children: ReactNode }) {
 export function RequestView({ item }: { item: PatientRequest }) {
   const t = useT();
   const lang = useLang((s) => s.lang);
-  const { contact, consent } = item;
+  const { consent } = item;
+  const [revealed, setRevealed] = useState<RevealedContact | null>(null);
+  const [revealError, setRevealError] = useState(false);
+  const [revealing, setRevealing] = useState(false);
+  useEffect(() => {
+    setRevealed(null);
+    setRevealError(false);
+  }, [item.contact.id]);
+  const contact = revealed && revealed.id === item.contact.id ? { ...item.contact, ...revealed, masked: false } : item.contact;
+
+  const reveal = async () => {
+    setRevealing(true);
+    setRevealError(false);
+    try {
+      setRevealed(await apiFetch<RevealedContact>(`/api/v1/contacts/${encodeURIComponent(item.contact.id)}/reveal`, { method: 'POST' }));
+    } catch {
+      setRevealError(true);
+    } finally {
+      setRevealing(false);
+    }
+  };
 
   return (
     <Stack gap="md" p="lg" maw={880}>
@@ -50,10 +71,26 @@ export function RequestView({ item }: { item: PatientRequest }) {
       <Paper withBorder p="md">
         <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="md" verticalSpacing="sm">
           <Field label={t('detail.phone')}>
-            {contact.phone ? <Anchor href={`tel:${contact.phone}`} size="sm">{contact.phone}</Anchor> : NONE}
+            {contact.masked ? (
+              <span data-testid="contact-phone" data-masked="true">{contact.phone || NONE}</span>
+            ) : contact.phone ? (
+              <Anchor href={`tel:${contact.phone}`} size="sm" data-testid="contact-phone" data-masked="false">
+                {contact.phone}
+              </Anchor>
+            ) : (
+              NONE
+            )}
           </Field>
           <Field label={t('detail.email')}>
-            {contact.email ? <Anchor href={`mailto:${contact.email}`} size="sm">{contact.email}</Anchor> : NONE}
+            {contact.masked ? (
+              contact.email || NONE
+            ) : contact.email ? (
+              <Anchor href={`mailto:${contact.email}`} size="sm">
+                {contact.email}
+              </Anchor>
+            ) : (
+              NONE
+            )}
           </Field>
           <Field label={t('detail.channel')}>{t(`channel.${item.channel}`)}</Field>
           <Field label={t('detail.source')}>
@@ -66,6 +103,16 @@ export function RequestView({ item }: { item: PatientRequest }) {
           </Field>
           <Field label={t('detail.updated')}>{formatDateTime(item.updated_at, lang)}</Field>
         </SimpleGrid>
+        {contact.masked && (
+          <Group gap="sm" mt="sm" wrap="nowrap">
+            <Button size="xs" variant="light" loading={revealing} onClick={reveal} data-testid="reveal-contact">
+              {t('detail.reveal')}
+            </Button>
+            <Text size="xs" c={revealError ? 'red' : 'dimmed'}>
+              {revealError ? t('detail.revealFailed') : t('detail.revealHint')}
+            </Text>
+          </Group>
+        )}
       </Paper>
 
       <Paper withBorder p="md">
