@@ -27,6 +27,11 @@ func (s *Service) Handler(internalToken string) http.Handler {
 	mux.HandleFunc("GET /requests", principal.Require(perm.RequestsRead, s.handleListRequests))
 	mux.HandleFunc("GET /requests/{id}", principal.Require(perm.RequestsRead, s.handleGetRequest))
 	mux.HandleFunc("POST /contacts/{id}/reveal", principal.Require(perm.ContactsReveal, s.handleReveal))
+	mux.HandleFunc("POST /contacts/search", principal.Require(perm.ContactsRead, s.handleSearchContacts))
+	mux.HandleFunc("GET /contacts/{id}/consents", principal.Require(perm.ContactsRead, s.handleConsents))
+	mux.HandleFunc("POST /contacts/{id}/consents/{consent}/withdraw", principal.Require(perm.ConsentsManage, s.handleWithdrawConsent))
+	mux.HandleFunc("GET /contacts/{id}/subject-report", principal.Require(perm.SubjectsManage, s.handleSubjectReport))
+	mux.HandleFunc("POST /contacts/{id}/anonymize", principal.Require(perm.SubjectsManage, s.handleAnonymize))
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.DB.Ping(r.Context()); err != nil {
 			problem.Write(w, r, problem.New(problem.Unavailable, "contact center database unavailable"))

@@ -15,12 +15,14 @@ const (
 	RolesManage    = "roles.manage"
 	FormsManage    = "forms.manage"
 	AuditRead      = "audit.read"
+	ConsentsManage = "consents.manage" // record a patient's withdrawal of consent
+	SubjectsManage = "subjects.manage" // data-subject requests: report, anonymization
 )
 
 // AllPermissions lists every permission Okno knows.
 var AllPermissions = []string{
 	RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD, ContactsReveal,
-	UsersManage, RolesManage, FormsManage, AuditRead,
+	UsersManage, RolesManage, FormsManage, AuditRead, ConsentsManage, SubjectsManage,
 }
 
 // Role is a named set of permissions.
@@ -34,12 +36,12 @@ type Role struct {
 // BuiltinRoles are created on first start; administrators may edit them later.
 var BuiltinRoles = []Role{
 	{ID: "operator", Name: "Оператор", Builtin: true, Permissions: []string{
-		RequestsRead, RequestsUpdate, ContactsRead, ContactsReveal}},
+		RequestsRead, RequestsUpdate, ContactsRead, ContactsReveal, ConsentsManage}},
 	{ID: "supervisor", Name: "Старший оператор", Builtin: true, Permissions: []string{
-		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD, ContactsReveal}},
+		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD, ContactsReveal, ConsentsManage}},
 	{ID: "admin", Name: "Администратор", Builtin: true, Permissions: []string{
 		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead,
 		UsersManage, RolesManage, FormsManage}},
 	{ID: "security_officer", Name: "Офицер безопасности", Builtin: true, Permissions: []string{
-		AuditRead, ContactsRead}},
+		AuditRead, ContactsRead, ConsentsManage, SubjectsManage}},
 }

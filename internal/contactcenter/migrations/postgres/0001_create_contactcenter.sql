@@ -24,7 +24,9 @@ CREATE TABLE contacts (
     phone_index  TEXT NOT NULL,
     email_index  TEXT NOT NULL,
     created_at   TIMESTAMPTZ NOT NULL,
-    updated_at   TIMESTAMPTZ NOT NULL
+    updated_at   TIMESTAMPTZ NOT NULL,
+    -- set when the person asked to be forgotten (152-FZ art. 21)
+    anonymized_at TIMESTAMPTZ
 );
 CREATE UNIQUE INDEX contacts_phone ON contacts (phone_index) WHERE phone_index <> '';
 CREATE INDEX contacts_email ON contacts (email_index) WHERE email_index <> '';
