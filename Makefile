@@ -5,7 +5,7 @@ LDFLAGS := -X main.version=$(VERSION)
 UI_SRC  := $(shell find web/src web/next.config.ts web/package-lock.json -type f 2>/dev/null)
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: run build ui test test-go test-ui test-external e2e bench clean
+.PHONY: run build ui test test-go test-ui test-external e2e bench fuzz clean
 
 ## run: build Okno with its UI and start every service with demo data at http://127.0.0.1:8080
 run: build
@@ -43,6 +43,16 @@ test-external:
 ## e2e: browser test (playwright-core driving Debian's chromium) against a running okno
 e2e: build
 	cd web && node e2e/run.mjs
+
+## fuzz: each parser of outside input under the fuzzer for FUZZTIME (CI runs it briefly)
+FUZZTIME ?= 10s
+FUZZ_TARGETS := FuzzParseWebForm:./internal/contactcenter FuzzOpen:./internal/vault
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; pkg=$${t#*:}; \
+		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 ## bench: intake throughput and inbox latency on SQLite and PostgreSQL
 bench:
