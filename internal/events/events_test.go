@@ -73,6 +73,12 @@ func TestBusRelayAndInbox(t *testing.T) {
 			if err != nil || n != 5 {
 				t.Fatalf("flush moved %d, %v", n, err)
 			}
+			if n, _ := r.Flush(ctx); n != 0 {
+				t.Fatalf("a second round sent %d acknowledged events again", n)
+			}
+			if err := r.Purge(ctx); err != nil {
+				t.Fatal(err)
+			}
 			var left int
 			_ = db.R.QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&left)
 			if left != 0 {
@@ -90,7 +96,7 @@ func TestBusRelayAndInbox(t *testing.T) {
 				}
 				return nil
 			})
-			if _, err := r.Flush(ctx); err != nil {
+			if _, err := events.NewRelay(db, b.JS).Flush(ctx); err != nil {
 				t.Fatal(err)
 			}
 			if got := streamCount(t, b); got != 5 {

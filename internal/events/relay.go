@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -13,21 +14,29 @@ import (
 )
 
 // Relay publishes a service's outbox to JetStream and deletes what the bus
-// acknowledged. A crash after publishing but before deleting republishes the
-// same ids: JetStream drops them inside its de-duplication window and the
-// consumers' inboxes drop them after it.
+// acknowledged. It remembers the acknowledged ids and deletes them about
+// once a second rather than after every round: a delete is a write, and on
+// SQLite every write waits for the one writer and an fsync. (It must not
+// keep a "published up to id X" cursor instead: transactions may commit out
+// of id order on PostgreSQL, and a row committed late behind the cursor
+// would never be sent.) A crash before the delete republishes the same ids:
+// JetStream drops them inside its de-duplication window and the consumers'
+// inboxes drop them after it.
 type Relay struct {
-	DB      *store.DB
-	JS      jetstream.JetStream
-	Batch   int           // rows a round; default 512
-	Poll    time.Duration // idle re-check; default 500ms
-	wake    chan struct{}
-	backlog atomic.Int64
+	DB         *store.DB
+	JS         jetstream.JetStream
+	Batch      int           // rows a round; default 512
+	Poll       time.Duration // idle re-check; default 500ms
+	PurgeEvery time.Duration // default 1s
+	wake       chan struct{}
+	backlog    atomic.Int64
+	acked      map[string]bool // acknowledged, not yet deleted
+	lastPurge  time.Time
 }
 
 // NewRelay makes a relay for one service.
 func NewRelay(db *store.DB, js jetstream.JetStream) *Relay {
-	return &Relay{DB: db, JS: js, Batch: 512, Poll: 500 * time.Millisecond, wake: make(chan struct{}, 1)}
+	return &Relay{DB: db, JS: js, Batch: 512, Poll: 500 * time.Millisecond, PurgeEvery: time.Second, wake: make(chan struct{}, 1), acked: map[string]bool{}}
 }
 
 // Wake asks the relay to look at the outbox now (after a commit).
@@ -57,6 +66,11 @@ func (r *Relay) Run(ctx context.Context) {
 		case err == nil:
 			failures = 0
 		}
+		if time.Since(r.lastPurge) >= r.PurgeEvery {
+			if err := r.Purge(ctx); err != nil && ctx.Err() == nil {
+				slog.Warn("outbox relay: purge failed", "service", r.DB.Service, "err", err)
+			}
+		}
 		if err == nil && n == r.Batch {
 			continue // more waiting
 		}
@@ -64,6 +78,7 @@ func (r *Relay) Run(ctx context.Context) {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			_, _ = r.Flush(fctx)
+			_ = r.Purge(fctx)
 			cancel()
 			return
 		case <-r.wake:
@@ -74,7 +89,12 @@ func (r *Relay) Run(ctx context.Context) {
 
 // Flush publishes one round of the outbox and returns how many rows it moved.
 func (r *Relay) Flush(ctx context.Context) (int, error) {
-	rows, err := r.DB.R.QueryContext(ctx, `SELECT id, subject, payload FROM outbox ORDER BY id LIMIT $1`, r.Batch)
+	if len(r.acked) >= 8*r.Batch {
+		if err := r.Purge(ctx); err != nil {
+			return 0, err
+		}
+	}
+	rows, err := r.DB.R.QueryContext(ctx, `SELECT id, subject, payload FROM outbox ORDER BY id LIMIT $1`, r.Batch+len(r.acked))
 	if err != nil {
 		return 0, fmt.Errorf("outbox read: %w", err)
 	}
@@ -86,7 +106,9 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 			rows.Close()
 			return 0, fmt.Errorf("outbox scan: %w", err)
 		}
-		pending = append(pending, x)
+		if !r.acked[x.id] && len(pending) < r.Batch {
+			pending = append(pending, x)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -131,28 +153,36 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 			break
 		}
 	}
-	if len(done) > 0 {
-		if err := r.remove(ctx, done); err != nil {
-			return 0, err
-		}
+	for _, id := range done {
+		r.acked[id] = true
 	}
 	r.backlog.Store(int64(len(pending) - len(done)))
 	return len(done), firstErr
 }
 
-func (r *Relay) remove(ctx context.Context, idsDone []string) error {
-	// Bound the IN list: both databases accept a few hundred parameters.
-	const chunk = 256
-	for start := 0; start < len(idsDone); start += chunk {
-		end := min(start+chunk, len(idsDone))
-		part := idsDone[start:end]
-		args := make([]any, len(part))
-		for i, id := range part {
-			args[i] = id
-		}
-		if _, err := r.DB.W.ExecContext(ctx, "DELETE FROM outbox WHERE id IN ("+r.DB.Params(1, len(part))+")", args...); err != nil {
-			return fmt.Errorf("outbox delete: %w", err)
-		}
+// Purge deletes every row the bus has acknowledged, in one transaction.
+func (r *Relay) Purge(ctx context.Context) error {
+	r.lastPurge = time.Now()
+	if len(r.acked) == 0 {
+		return nil
 	}
+	all := make([]any, 0, len(r.acked))
+	for id := range r.acked {
+		all = append(all, id)
+	}
+	err := r.DB.InTx(ctx, func(tx *sql.Tx) error {
+		const chunk = 500
+		for start := 0; start < len(all); start += chunk {
+			part := all[start:min(start+chunk, len(all))]
+			if _, err := tx.ExecContext(ctx, "DELETE FROM outbox WHERE id IN ("+r.DB.Params(1, len(part))+")", part...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("outbox delete: %w", err)
+	}
+	clear(r.acked)
 	return nil
 }
