@@ -1,7 +1,10 @@
-// Runs the browser test against a real Okno: builds nothing (make e2e builds
+// Runs the browser tests against a real Okno: builds nothing (make e2e builds
 // bin/okno first), starts `okno run --demo` on a free port with a fresh data
-// directory, creates a manager with `okno user create`, runs inbox.e2e.mjs,
-// and stops the server. Exit code and closing line are the test's.
+// directory, creates a manager and a security officer with `okno user create`,
+// runs inbox.e2e.mjs and then security.e2e.mjs (which finds the inbox test's
+// reveal in the audit log), and stops the server. Each script prints its own
+// closing line; the last line sums them up, and the exit code is non-zero if
+// any failed.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -41,36 +44,43 @@ const data = await mkdtemp(path.join(tmpdir(), 'okno-e2e-data-'));
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 const login = 'e2e.manager';
+const officer = 'e2e.officer';
 const password = 'Ураган-над-Исетью-' + Math.floor(Math.random() * 1e6);
 const env = { ...process.env, OKNO_ARGON2_MEMORY_KIB: '8192', OKNO_LOG_LEVEL: 'warn' };
 
-for (const [user, name, role] of [[login, 'Менеджер Теста', 'operator'], ['e2e.officer', 'Офицер Теста', 'security_officer']]) {
+for (const [user, name, role] of [[login, 'Менеджер Теста', 'operator'], [officer, 'Офицер Теста', 'security_officer']]) {
   const created = spawnSync(okno, ['user', 'create', '--data', data, '--login', user, '--name', name, '--role', role, '--password-stdin'], {
     input: password + '\n', env, encoding: 'utf8',
   });
   if (created.status !== 0) {
     console.error(created.stderr);
-    console.log('e2e: 0 passed, 1 failed');
+    console.log('e2e: 0 passed, 2 failed');
     process.exit(1);
   }
 }
 
+const scripts = ['inbox.e2e.mjs', 'security.e2e.mjs'];
 const server = spawn(okno, ['run', '--demo', '--addr', `127.0.0.1:${port}`, '--data', data], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-let code = 1;
+let passed = 0;
+let failed = 0;
 try {
   await waitReady(url, 30000);
-  const test = spawnSync(process.execPath, [path.join(here, 'inbox.e2e.mjs')], {
-    env: { ...process.env, OKNO_URL: url, OKNO_LOGIN: login, OKNO_PASSWORD: password, OKNO_FORM_KEY: 'demo',
-      OKNO_OFFICER_LOGIN: 'e2e.officer', OKNO_OFFICER_PASSWORD: password },
-    stdio: 'inherit',
-  });
-  code = test.status ?? 1;
+  for (const script of scripts) {
+    const test = spawnSync(process.execPath, [path.join(here, script)], {
+      env: { ...process.env, OKNO_URL: url, OKNO_LOGIN: login, OKNO_PASSWORD: password, OKNO_FORM_KEY: 'demo',
+        OKNO_OFFICER_LOGIN: officer, OKNO_OFFICER_PASSWORD: password },
+      stdio: 'inherit',
+    });
+    if (test.status === 0) passed++;
+    else failed++;
+  }
 } catch (err) {
   console.error(err);
-  console.log('e2e: 0 passed, 1 failed');
+  failed = scripts.length - passed;
 } finally {
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));
   await rm(data, { recursive: true, force: true });
 }
-process.exit(code);
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed === scripts.length ? 0 : 1);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, ApiError, apiFetch, onUnauthorized, parseProblem, readCookie, requestListQuery } from './api';
+import { api, ApiError, apiFetch, onUnauthorized, parseProblem, parseRetryAfter, readCookie, requestListQuery } from './api';
 
 function problemResponse(status: number, body: unknown, type = 'application/problem+json') {
   return new Response(typeof body === 'string' ? body : JSON.stringify(body), {
@@ -103,5 +103,72 @@ describe('readCookie', () => {
   it('finds a cookie by exact name', () => {
     expect(readCookie('okno_csrf', 'x_okno_csrf=no; okno_csrf=yes')).toBe('yes');
     expect(readCookie('okno_csrf', 'a=1')).toBe('');
+  });
+});
+
+describe('auth and security calls', () => {
+  it('reads the problem code and Retry-After of a locked login', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () =>
+        new Response(JSON.stringify({ title: 'Too many requests', status: 429, code: 'rate_limited', detail: 'try again later' }), {
+          status: 429,
+          headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '75' },
+        }),
+      ),
+    );
+    const err = (await api.login({ login: 'a', password: 'b' }).catch((e: unknown) => e)) as ApiError;
+    expect(err.status).toBe(429);
+    expect(err.code).toBe('rate_limited');
+    expect(err.retryAfter).toBe(75);
+  });
+
+  it('sends the second factor with the password; a 401 at login is an answer, not an expired session', async () => {
+    const fetchMock = vi.fn(async (_url: string, _init: RequestInit) =>
+      problemResponse(401, { title: 'Second factor required', status: 401, code: 'second_factor_required' }),
+    );
+    vi.stubGlobal('fetch', fetchMock);
+    const seen: number[] = [];
+    const off = onUnauthorized((e) => seen.push(e.status));
+    const err = (await api.login({ login: 'officer', password: 'pw', totp_code: '123456' }).catch((e: unknown) => e)) as ApiError;
+    off();
+    expect(err.code).toBe('second_factor_required');
+    expect(seen).toEqual([]);
+    expect(fetchMock.mock.calls[0][0]).toBe('/api/v1/auth/login');
+    expect(JSON.parse(String(fetchMock.mock.calls[0][1].body))).toEqual({ login: 'officer', password: 'pw', totp_code: '123456' });
+  });
+
+  it('escapes ids in the paths of users, roles, sessions and tokens', async () => {
+    const fetchMock = vi.fn(async (_url: string, _init: RequestInit) => new Response(null, { status: 204 }));
+    vi.stubGlobal('fetch', fetchMock);
+    await api.updateUser('a/b', { blocked: true });
+    await api.updateRole('x?y', { name: 'n' });
+    await api.revokeSession('s#1');
+    await api.revokeToken('t 1');
+    expect(fetchMock.mock.calls.map((c) => [c[1].method, c[0]])).toEqual([
+      ['PATCH', '/api/v1/users/a%2Fb'],
+      ['PATCH', '/api/v1/roles/x%3Fy'],
+      ['DELETE', '/api/v1/me/sessions/s%231'],
+      ['DELETE', '/api/v1/me/tokens/t%201'],
+    ]);
+    expect(JSON.parse(String(fetchMock.mock.calls[0][1].body))).toEqual({ blocked: true });
+  });
+
+  it('asks the audit for a page of the search', async () => {
+    const fetchMock = vi.fn(async (_url: string) => new Response('{"items":[],"next_cursor":null}', { status: 200 }));
+    vi.stubGlobal('fetch', fetchMock);
+    await api.audit({ actor: '', object: '', object_type: '', action: 'contact.reveal', from: '', to: '' }, '17');
+    expect(fetchMock.mock.calls[0][0]).toBe('/api/v1/audit?action=contact.reveal&limit=100&cursor=17');
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates', () => {
+    expect(parseRetryAfter('120')).toBe(120);
+    const now = Date.parse('2026-11-21T10:00:00Z');
+    expect(parseRetryAfter('Sat, 21 Nov 2026 10:01:30 GMT', now)).toBe(90);
+    expect(parseRetryAfter('Sat, 21 Nov 2026 09:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter(null)).toBeUndefined();
+    expect(parseRetryAfter('soon')).toBeUndefined();
   });
 });

@@ -1,5 +1,26 @@
 // A small typed fetch client for the same-origin Okno API.
-import type { PatientRequest, Problem, RequestFilters, RequestPage, User } from './types';
+import { AUDIT_PAGE_SIZE, auditQuery } from './audit';
+import type {
+  AdminUser,
+  ApiToken,
+  AuditFilters,
+  AuditPage,
+  CreatedToken,
+  Items,
+  LoginCredentials,
+  NewToken,
+  NewUser,
+  PatientRequest,
+  Problem,
+  Role,
+  RolePatch,
+  RequestFilters,
+  RequestPage,
+  Session,
+  TotpSetup,
+  User,
+  UserPatch,
+} from './types';
 
 export const CSRF_COOKIE = 'okno_csrf';
 export const CSRF_HEADER = 'X-CSRF-Token';
@@ -8,12 +29,20 @@ export const CSRF_HEADER = 'X-CSRF-Token';
 export class ApiError extends Error {
   readonly status: number;
   readonly problem: Problem;
+  /** Seconds to wait before trying again (the Retry-After header), when the server said. */
+  readonly retryAfter?: number;
 
-  constructor(status: number, problem: Problem) {
+  constructor(status: number, problem: Problem, retryAfter?: number) {
     super(problem.detail || problem.title || `HTTP ${status}`);
     this.name = 'ApiError';
     this.status = status;
     this.problem = problem;
+    this.retryAfter = retryAfter;
+  }
+
+  /** The problem's machine-readable code ("second_factor_required", …), or ''. */
+  get code(): string {
+    return this.problem.code ?? '';
   }
 
   /** Message for a given input field, if the server reported one. */
@@ -50,12 +79,26 @@ export async function parseProblem(res: Response): Promise<Problem> {
   if (typeof raw.type === 'string') problem.type = raw.type;
   problem.title = typeof raw.title === 'string' ? raw.title : fallback.title;
   if (typeof raw.detail === 'string') problem.detail = raw.detail;
+  if (typeof raw.code === 'string') problem.code = raw.code;
   if (Array.isArray(raw.errors)) {
     problem.errors = raw.errors
       .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null)
       .map((e) => ({ field: String(e.field ?? ''), message: String(e.message ?? '') }));
   }
   return problem;
+}
+
+/**
+ * Seconds from a Retry-After header: delta-seconds or an HTTP date. Undefined when absent
+ * or unreadable.
+ */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v);
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 /** Value of a cookie by name, or '' when absent. */
@@ -88,6 +131,8 @@ export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
   signal?: AbortSignal;
+  /** A 401 here is an answer (a wrong password), not an expired session: tell no listeners. */
+  quiet401?: boolean;
 }
 
 export async function apiFetch<T>(path: string, opts: RequestOptions = {}): Promise<T> {
@@ -107,8 +152,8 @@ export async function apiFetch<T>(path: string, opts: RequestOptions = {}): Prom
     signal: opts.signal,
   });
   if (!res.ok) {
-    const err = new ApiError(res.status, await parseProblem(res));
-    if (res.status === 401) unauthorizedListeners.forEach((l) => l(err));
+    const err = new ApiError(res.status, await parseProblem(res), parseRetryAfter(res.headers.get('Retry-After')));
+    if (res.status === 401 && !opts.quiet401) unauthorizedListeners.forEach((l) => l(err));
     throw err;
   }
   if (res.status === 204 || res.status === 205) return undefined as T;
@@ -127,15 +172,43 @@ export function requestListQuery(filters: RequestFilters, cursor: string | null,
   return q.toString();
 }
 
+const seg = encodeURIComponent;
+
 export const api = {
-  login: (login: string, password: string) =>
-    apiFetch<{ user: User }>('/api/v1/auth/login', { method: 'POST', body: { login, password } }),
+  login: (credentials: LoginCredentials) =>
+    apiFetch<{ user: User }>('/api/v1/auth/login', { method: 'POST', body: credentials, quiet401: true }),
   me: () => apiFetch<{ user: User }>('/api/v1/auth/me'),
   logout: () => apiFetch<void>('/api/v1/auth/logout', { method: 'POST' }),
   listRequests: (filters: RequestFilters, cursor: string | null, signal?: AbortSignal) =>
     apiFetch<RequestPage>(`/api/v1/requests?${requestListQuery(filters, cursor)}`, { signal }),
   getRequest: (id: string, signal?: AbortSignal) =>
     apiFetch<PatientRequest>(`/api/v1/requests/${encodeURIComponent(id)}`, { signal }),
+
+  totpSetup: () => apiFetch<TotpSetup>('/api/v1/me/2fa/setup', { method: 'POST' }),
+  // A 401 here may be the server's answer to a wrong code; the form shows it.
+  totpEnable: (code: string) =>
+    apiFetch<{ recovery_codes: string[] }>('/api/v1/me/2fa/enable', { method: 'POST', body: { code }, quiet401: true }),
+  totpDisable: (code: string) =>
+    apiFetch<void>('/api/v1/me/2fa/disable', { method: 'POST', body: { code }, quiet401: true }),
+
+  mySessions: (signal?: AbortSignal) => apiFetch<Items<Session>>('/api/v1/me/sessions', { signal }),
+  revokeSession: (id: string) => apiFetch<void>(`/api/v1/me/sessions/${seg(id)}`, { method: 'DELETE' }),
+  myTokens: (signal?: AbortSignal) => apiFetch<Items<ApiToken>>('/api/v1/me/tokens', { signal }),
+  createToken: (token: NewToken) => apiFetch<CreatedToken>('/api/v1/me/tokens', { method: 'POST', body: token }),
+  revokeToken: (id: string) => apiFetch<void>(`/api/v1/me/tokens/${seg(id)}`, { method: 'DELETE' }),
+
+  users: (signal?: AbortSignal) => apiFetch<Items<AdminUser>>('/api/v1/users', { signal }),
+  createUser: (user: NewUser) => apiFetch<AdminUser>('/api/v1/users', { method: 'POST', body: user }),
+  updateUser: (id: string, patch: UserPatch) =>
+    apiFetch<AdminUser>(`/api/v1/users/${seg(id)}`, { method: 'PATCH', body: patch }),
+
+  roles: (signal?: AbortSignal) => apiFetch<Items<Role>>('/api/v1/roles', { signal }),
+  createRole: (role: Omit<Role, 'builtin'>) => apiFetch<Role>('/api/v1/roles', { method: 'POST', body: role }),
+  updateRole: (id: string, patch: RolePatch) =>
+    apiFetch<Role>(`/api/v1/roles/${seg(id)}`, { method: 'PATCH', body: patch }),
+
+  audit: (filters: AuditFilters, cursor: string | null, signal?: AbortSignal) =>
+    apiFetch<AuditPage>(`/api/v1/audit?${auditQuery(filters, cursor, AUDIT_PAGE_SIZE)}`, { signal }),
 };
 
 export type Api = typeof api;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dictionaries, translate } from './i18n';
-import { CHANNELS, STATUSES } from './types';
+import { CHANNELS, OUTCOMES, PERMISSIONS, STATUSES } from './types';
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -34,6 +34,11 @@ describe('i18n', () => {
   it('names every status and channel the API can send', () => {
     for (const s of STATUSES) expect(ruKeys).toContain(`status.${s}`);
     for (const c of CHANNELS) expect(ruKeys).toContain(`channel.${c}`);
+  });
+
+  it('names every permission and audit outcome', () => {
+    for (const p of PERMISSIONS) expect(ruKeys).toContain(`perm.${p}`);
+    for (const o of OUTCOMES) expect(ruKeys).toContain(`audit.outcome.${o}`);
   });
 
   it('fills placeholders and leaves unknown ones visible', () => {

@@ -20,3 +20,18 @@ export function formatDateTime(iso: string, lang: Lang): string {
   if (!d.isValid()) return iso;
   return d.locale(lang).format('D MMMM YYYY, HH:mm');
 }
+
+/** Date and time to the second, for logs: "21.11.2026 14:05:09". */
+export function formatLogTime(iso: string): string {
+  const d = dayjs(iso);
+  if (!d.isValid()) return iso;
+  return d.format('DD.MM.YYYY HH:mm:ss');
+}
+
+/** Date and time, short: "21.11.2026 14:05"; '' for an absent time. */
+export function formatShortDateTime(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const d = dayjs(iso);
+  if (!d.isValid()) return iso;
+  return d.format('DD.MM.YYYY HH:mm');
+}

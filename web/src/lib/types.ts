@@ -6,12 +6,170 @@ export type Channel = (typeof CHANNELS)[number];
 export const STATUSES = ['new', 'in_progress', 'booked', 'visited', 'lost'] as const;
 export type RequestStatus = (typeof STATUSES)[number];
 
+/** Permissions the UI knows by name; a role may also hold others the server adds later. */
+export const PERMISSIONS = [
+  'requests.read',
+  'requests.update',
+  'requests.assign',
+  'contacts.read',
+  'contacts.reveal',
+  'patients.read_pd',
+  'consents.manage',
+  'subjects.manage',
+  'users.manage',
+  'roles.manage',
+  'forms.manage',
+  'audit.read',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
 export interface User {
   id: string;
   login: string;
   name: string;
   role: string;
   permissions: string[];
+  /** The user has a TOTP second factor. */
+  totp_enabled?: boolean;
+  /** The same, under the name an early identity service used; read by hasTotp. */
+  two_factor_enabled?: boolean;
+  /** The role requires a second factor the user has not set up: only 2FA enrollment is open. */
+  enrollment_required?: boolean;
+}
+
+/** Login form payload: the password, and on the second step one of the two codes. */
+export interface LoginCredentials {
+  login: string;
+  password: string;
+  totp_code?: string;
+  recovery_code?: string;
+}
+
+export interface TotpSetup {
+  secret: string;
+  otpauth_url: string;
+}
+
+/** One signed-in browser or client of the current user. */
+export interface Session {
+  id: string;
+  created_at: string;
+  last_seen_at: string;
+  client_addr: string;
+  user_agent: string;
+  current: boolean;
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  /** null: every permission of the user, as they stand at each use. */
+  scopes: string[] | null;
+  revoked?: boolean;
+}
+
+/** A token just created: the secret is shown this once. */
+export interface CreatedToken {
+  id: string;
+  name: string;
+  token: string;
+  expires_at: string | null;
+  scopes: string[] | null;
+}
+
+export interface NewToken {
+  name: string;
+  ttl_days: number;
+  scopes: string[];
+}
+
+/** A user as administrators see them. */
+export interface AdminUser {
+  id: string;
+  login: string;
+  name: string;
+  role: string;
+  blocked: boolean;
+  totp_enabled?: boolean;
+  /** The same, under the name an early identity service used; read by hasTotp. */
+  two_factor_enabled?: boolean;
+  created_at: string;
+}
+
+/** Whether a user has a second factor (either spelling of the flag). */
+export function hasTotp(u: { totp_enabled?: boolean; two_factor_enabled?: boolean } | null | undefined): boolean {
+  return !!u && (u.totp_enabled === true || u.two_factor_enabled === true);
+}
+
+export interface NewUser {
+  login: string;
+  name: string;
+  role: string;
+  password: string;
+}
+
+export interface UserPatch {
+  name?: string;
+  role?: string;
+  blocked?: boolean;
+}
+
+export interface Role {
+  id: string;
+  name: string;
+  permissions: string[];
+  builtin: boolean;
+}
+
+export interface RolePatch {
+  name?: string;
+  permissions?: string[];
+}
+
+export interface Items<T> {
+  items: T[];
+}
+
+export const OUTCOMES = ['success', 'denied', 'failure'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** One record of the hash-chained audit trail. */
+export interface AuditEntry {
+  seq: number;
+  event_id: string;
+  service: string;
+  recorded_at: string;
+  at: string;
+  actor_id: string;
+  actor_login: string;
+  actor_role: string;
+  client_addr: string;
+  action: string;
+  object_type: string;
+  object_id: string;
+  fields?: string[] | null;
+  outcome: Outcome | string;
+  details?: Record<string, string> | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditPage {
+  items: AuditEntry[];
+  next_cursor: string | null;
+}
+
+/** The audit search form; empty strings are "any". from/to are datetime-local values. */
+export interface AuditFilters {
+  actor: string;
+  object: string;
+  object_type: string;
+  action: string;
+  from: string;
+  to: string;
 }
 
 export interface Contact {
@@ -60,6 +218,8 @@ export interface Problem {
   title?: string;
   status?: number;
   detail?: string;
+  /** Machine-readable reason, e.g. "unauthorized", "second_factor_required", "rate_limited". */
+  code?: string;
   errors?: { field: string; message: string }[];
 }
 

@@ -1,15 +1,18 @@
 // The signed-in operator.
 import { create } from 'zustand';
 import { api, isApiError } from '@/lib/api';
-import type { User } from '@/lib/types';
+import type { LoginCredentials, User } from '@/lib/types';
 
 export type AuthStatus = 'unknown' | 'authenticated' | 'anonymous';
 
 interface AuthState {
   status: AuthStatus;
   user: User | null;
-  /** Signs in; throws ApiError (401 for wrong credentials). */
-  login(login: string, password: string): Promise<void>;
+  /**
+   * Signs in; throws ApiError: 401 "unauthorized" for wrong credentials, 401
+   * "second_factor_required" when a TOTP or recovery code must come with the password, 429 when locked.
+   */
+  login(credentials: LoginCredentials): Promise<void>;
   /** Asks the server who is signed in. */
   me(): Promise<void>;
   logout(): Promise<void>;
@@ -22,8 +25,8 @@ export const useAuth = create<AuthState>()((set) => ({
   status: 'unknown',
   user: null,
 
-  async login(login, password) {
-    const { user } = await api.login(login, password);
+  async login(credentials) {
+    const { user } = await api.login(credentials);
     set({ status: 'authenticated', user });
   },
 

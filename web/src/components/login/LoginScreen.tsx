@@ -4,6 +4,7 @@ import { Box, Center, Group, Paper, Stack, Text } from '@mantine/core';
 import { useRouter } from 'next/navigation';
 import { useEffect } from 'react';
 import { useT } from '@/lib/i18n';
+import { homePath } from '@/lib/nav';
 import { useAuth } from '@/stores/auth';
 import { Brand } from '../shell/Brand';
 import { LangSwitch } from '../shell/LangSwitch';
@@ -13,14 +14,16 @@ export function LoginScreen() {
   const t = useT();
   const router = useRouter();
   const status = useAuth((s) => s.status);
+  const user = useAuth((s) => s.user);
 
-  // Someone already signed in (or just signed in) goes to the window.
+  // Someone already signed in (or just signed in) goes to their first page: the window, the
+  // audit log for the security officer, or the 2FA setup their role still requires.
   useEffect(() => {
     if (status === 'unknown') useAuth.getState().me().catch(() => undefined);
   }, [status]);
   useEffect(() => {
-    if (status === 'authenticated') router.replace('/');
-  }, [status, router]);
+    if (status === 'authenticated' && user) router.replace(homePath(user));
+  }, [status, user, router]);
 
   return (
     <Box mih="100vh" style={{ display: 'flex', flexDirection: 'column' }}>

@@ -1,8 +1,8 @@
 'use client';
 
 import { AppShell } from '@mantine/core';
-import { useAuthGuard } from '@/hooks/useAuthGuard';
 import { useLiveInbox } from '@/hooks/useLiveInbox';
+import { usePageAccess } from '@/hooks/usePageAccess';
 import { useSelectedId } from '@/hooks/useSelectedId';
 import { InboxPanel } from '../inbox/InboxPanel';
 import { PatientCardPanel } from '../patient/PatientCardPanel';
@@ -10,13 +10,18 @@ import { RequestDetail } from '../request/RequestDetail';
 import { AppHeader } from './AppHeader';
 import { FullPageLoader } from './FullPageLoader';
 
-/** The single window: inbox, the open request, the patient card. */
-export function WindowScreen() {
-  const status = useAuthGuard();
-  const [selectedId, open] = useSelectedId();
-  useLiveInbox(status === 'authenticated', open);
+const ACCESS = { permission: 'requests.read' };
 
-  if (status !== 'authenticated') return <FullPageLoader />;
+/**
+ * The single window: inbox, the open request, the patient card. Those without requests.read
+ * (the security officer) are sent to their own home page before anything is loaded.
+ */
+export function WindowScreen() {
+  const user = usePageAccess(ACCESS);
+  const [selectedId, open] = useSelectedId();
+  useLiveInbox(user !== null, open);
+
+  if (!user) return <FullPageLoader />;
 
   return (
     <AppShell
@@ -26,7 +31,7 @@ export function WindowScreen() {
       padding={0}
     >
       <AppShell.Header>
-        <AppHeader />
+        <AppHeader live />
       </AppShell.Header>
       <AppShell.Navbar>
         <InboxPanel selectedId={selectedId} onOpen={open} />

@@ -1,0 +1,299 @@
+// Browser test of sign-in with a second factor and of the audit log, against a running Okno:
+// the security officer signs in, is held on the 2FA setup, turns TOTP on (the code computed
+// here, RFC 6238), sees the recovery codes, signs out, signs in again with password + code,
+// and finds in the audit log the phone reveal the inbox test made.
+//
+//   OKNO_URL=… OKNO_OFFICER_LOGIN=… OKNO_OFFICER_PASSWORD=… OKNO_LOGIN=<who revealed> node e2e/security.e2e.mjs
+//
+// Env: OKNO_URL, OKNO_OFFICER_LOGIN, OKNO_OFFICER_PASSWORD (an officer without 2FA yet),
+// OKNO_LOGIN (the manager whose contact.reveal must be in the log), CHROMIUM_PATH.
+// Screenshots: e2e/artifacts/security-*.png.
+import { createHmac } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const artifacts = path.join(here, 'artifacts');
+
+const BASE = (process.env.OKNO_URL || 'http://127.0.0.1:18080').replace(/\/+$/, '');
+const OFFICER = process.env.OKNO_OFFICER_LOGIN || '';
+const PASSWORD = process.env.OKNO_OFFICER_PASSWORD || '';
+const MANAGER = process.env.OKNO_LOGIN || '';
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const AUDIT_WAIT_MS = 15_000;
+
+// --- RFC 6238 TOTP (HMAC-SHA1, 30 s, 6 digits) over an RFC 4648 base32 secret -------------
+
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const clean = text.toUpperCase().replace(/[\s=-]/g, '');
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of clean) {
+    const i = alphabet.indexOf(ch);
+    if (i < 0) throw new Error(`not base32: ${JSON.stringify(ch)}`);
+    value = (value << 5) | i;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+const STEP_S = 30;
+const stepAt = (ms) => Math.floor(ms / 1000 / STEP_S);
+
+function totp(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const bin = ((mac[offset] & 0x7f) << 24) | (mac[offset + 1] << 16) | (mac[offset + 2] << 8) | mac[offset + 3];
+  return String(bin % 1_000_000).padStart(6, '0');
+}
+
+// RFC 6238 appendix B, SHA-1 row: the implementation must agree before it is trusted.
+function selfTest() {
+  const secret = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ'; // "12345678901234567890"
+  for (const [t, want] of [[59, '287082'], [1111111109, '081804'], [1234567890, '005924'], [2000000000, '279037']]) {
+    const got = totp(secret, Math.floor(t / STEP_S));
+    if (got !== want) throw new Error(`TOTP self-test at T=${t}: want ${want}, got ${got}`);
+  }
+}
+
+/** A code for a time step later than `after` (a code works once: the enabling one is spent). */
+async function freshCode(secret, after) {
+  const wait = (after + 1) * STEP_S * 1000 - Date.now();
+  if (wait > 0) {
+    console.log(`      waiting ${Math.ceil(wait / 1000)} s for the next TOTP step`);
+    await new Promise((r) => setTimeout(r, wait + 200));
+  }
+  const step = stepAt(Date.now());
+  return { code: totp(secret, step), step };
+}
+
+// --- the test ---------------------------------------------------------------------------------
+
+let current = 'start';
+async function step(name, fn) {
+  current = name;
+  const t0 = Date.now();
+  const result = await fn();
+  console.log(`  ok  ${name} (${Date.now() - t0} ms)`);
+  return result;
+}
+
+function check(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+const shot = (page, name) => page.screenshot({ path: path.join(artifacts, `security-${name}.png`) });
+
+async function main() {
+  check(OFFICER && PASSWORD, 'set OKNO_OFFICER_LOGIN and OKNO_OFFICER_PASSWORD');
+  selfTest();
+  await mkdir(artifacts, { recursive: true });
+  const profile = await mkdtemp(path.join(tmpdir(), 'okno-e2e-sec-'));
+  const context = await chromium
+    .launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1440, height: 900 },
+      locale: 'ru-RU',
+      timezoneId: 'Asia/Yekaterinburg',
+      acceptDownloads: true,
+    })
+    .catch(async (err) => {
+      await rm(profile, { recursive: true, force: true });
+      throw new Error(`cannot start chromium at ${CHROMIUM} (set CHROMIUM_PATH): ${err.message}`);
+    });
+  const pageErrors = [];
+  const inboxCalls = [];
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') console.log(`  (browser console) ${msg.text()}`);
+    });
+    // The officer has no requests.read: the UI must not even ask for the inbox.
+    page.on('request', (req) => {
+      const p = new URL(req.url()).pathname;
+      if (p.startsWith('/api/v1/requests') || p === '/api/v1/ws') inboxCalls.push(`${req.method()} ${p}`);
+    });
+
+    await step('sign in with the password: held on the 2FA setup', async () => {
+      await page.goto(`${BASE}/login/`);
+      await page.getByTestId('login-input').fill(OFFICER);
+      await page.getByTestId('password-input').fill(PASSWORD);
+      await page.getByTestId('login-submit').click();
+      await page.waitForURL((u) => u.pathname === '/enroll/', { timeout: 10_000 }).catch(async (err) => {
+        const shown = await page.getByTestId('login-error').textContent().catch(() => null);
+        throw shown ? new Error(`login refused: ${shown}`) : err;
+      });
+      await page.getByTestId('enroll-required').waitFor();
+      // Another address still leads back to the setup.
+      await page.goto(`${BASE}/audit/`);
+      await page.waitForURL((u) => u.pathname === '/enroll/');
+    });
+
+    const secret = await step('the QR code and the secret are shown', async () => {
+      const qr = page.getByTestId('enroll-qr');
+      await qr.waitFor();
+      const img = await qr.evaluate((el) => ({ src: el.getAttribute('src') || '', w: el.naturalWidth, complete: el.complete }));
+      check(img.src.startsWith('data:image/png;base64,'), `QR image is not a data: PNG: ${img.src.slice(0, 40)}`);
+      check(img.complete && img.w > 0, 'QR image did not load (CSP?)');
+      const text = ((await page.getByTestId('enroll-secret').textContent()) || '').replace(/\s/g, '');
+      check(/^[A-Z2-7]{16,}=*$/.test(text), `secret is not base32: ${text}`);
+      await shot(page, 'enroll');
+      return text;
+    });
+
+    const enabledStep = await step('enter the TOTP code: 2FA on, ten recovery codes shown once', async () => {
+      const { code, step: s } = await freshCode(secret, stepAt(Date.now()) - 1);
+      await page.getByTestId('enroll-code').fill(code);
+      await page.getByTestId('enroll-submit').click();
+      await page.getByTestId('recovery-codes').waitFor();
+      const codes = await page.getByTestId('recovery-code').allTextContents();
+      check(codes.length === 10, `want 10 recovery codes, got ${codes.length}`);
+      check(new Set(codes).size === 10 && codes.every((c) => c.trim().length >= 8), `odd recovery codes: ${codes.join(' ')}`);
+      await shot(page, 'recovery');
+      await page.getByTestId('recovery-saved').check();
+      await page.getByTestId('enroll-done').click();
+      await page.waitForURL((u) => u.pathname === '/audit/');
+      await page.getByTestId('audit-table').waitFor();
+      return s;
+    });
+
+    await step('sign out', async () => {
+      await page.getByTestId('user-menu').click();
+      await page.getByTestId('logout').click();
+      await page.waitForURL((u) => u.pathname === '/login/');
+      await page.getByTestId('login-form').waitFor();
+    });
+
+    await step('sign in again: the password, then the code', async () => {
+      await page.getByTestId('login-input').fill(OFFICER);
+      await page.getByTestId('password-input').fill(PASSWORD);
+      await page.getByTestId('login-submit').click();
+      await page.locator('[data-testid="login-form"][data-step="second_factor"]').waitFor();
+      await page.getByTestId('totp-input').waitFor();
+      await page.getByTestId('use-recovery').waitFor();
+      await shot(page, 'second-factor');
+      // A wrong code is refused on the same step.
+      const { code } = await freshCode(secret, enabledStep);
+      const wrong = String((Number(code) + 500_000) % 1_000_000).padStart(6, '0');
+      await page.getByTestId('totp-input').fill(wrong);
+      await page.getByTestId('login-submit').click();
+      await page.getByTestId('login-error').waitFor();
+      check(new URL(page.url()).pathname === '/login/', 'a wrong code let the officer in');
+      const fresh = await freshCode(secret, enabledStep);
+      await page.getByTestId('totp-input').fill(fresh.code);
+      await page.getByTestId('login-submit').click();
+      await page.waitForURL((u) => u.pathname === '/audit/', { timeout: 10_000 }).catch(async (err) => {
+        const shown = await page.getByTestId('login-error').textContent().catch(() => null);
+        throw shown ? new Error(`second factor refused: ${shown}`) : err;
+      });
+    });
+
+    await step('the header offers the audit only; the inbox is neither shown nor loaded', async () => {
+      await page.getByTestId('nav-audit').waitFor();
+      for (const id of ['nav-inbox', 'nav-users', 'nav-roles']) {
+        check((await page.getByTestId(id).count()) === 0, `${id} shown to the security officer`);
+      }
+      await page.goto(`${BASE}/`);
+      await page.waitForURL((u) => u.pathname === '/audit/');
+      await page.getByTestId('audit-table').waitFor();
+    });
+
+    await step(`filter by action contact.reveal: the reveal by ${MANAGER || 'the manager'} is there`, async () => {
+      await page.getByTestId('audit-action').fill('contact.reveal');
+      await page.keyboard.press('Escape');
+      const row = MANAGER
+        ? page.locator(`[data-testid="audit-row"][data-action="contact.reveal"][data-actor="${MANAGER}"]`)
+        : page.locator('[data-testid="audit-row"][data-action="contact.reveal"]');
+      const deadline = Date.now() + AUDIT_WAIT_MS;
+      for (;;) {
+        await page.getByTestId('audit-search').click();
+        await page.waitForURL((u) => u.searchParams.get('action') === 'contact.reveal');
+        // The rows shown answer this search (not the unfiltered one before it).
+        await page.locator('[data-testid="audit-table"][aria-busy="false"][data-query="action=contact.reveal"]').waitFor();
+        if ((await row.count()) > 0) break;
+        check(Date.now() < deadline, 'no contact.reveal record in the audit log');
+        await page.waitForTimeout(500);
+      }
+      const actions = await page.getByTestId('audit-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')));
+      check(actions.length > 0 && actions.every((a) => a === 'contact.reveal'), `rows of other actions: ${actions.join(', ')}`);
+      const text = await row.first().innerText();
+      check(text.includes('contact'), `row lacks the object type: ${text}`);
+      await shot(page, 'audit');
+    });
+
+    await step('the CSV export link carries the filter and downloads', async () => {
+      const href = await page.getByTestId('audit-export').getAttribute('href');
+      check(href && href.startsWith('/api/v1/audit/export.csv?') && href.includes('action=contact.reveal'), `export link: ${href}`);
+      const res = await page.request.get(`${BASE}${href}`);
+      check(res.status() === 200, `export: ${res.status()}`);
+      check((res.headers()['content-type'] || '').startsWith('text/csv'), `export type: ${res.headers()['content-type']}`);
+      const csv = await res.text();
+      check(csv.split('\n')[0].includes('action') && csv.includes('contact.reveal'), 'export lacks the reveal');
+    });
+
+    await step('a record opens with its details', async () => {
+      await page.getByTestId('audit-row').first().click();
+      await page.getByTestId('audit-entry').waitFor();
+      await page.waitForTimeout(400); // the drawer slides in
+      await shot(page, 'audit-entry');
+      await page.keyboard.press('Escape');
+      await page.getByTestId('audit-entry').waitFor({ state: 'detached' });
+    });
+
+    await step('the profile: 2FA on, this session listed', async () => {
+      await page.getByTestId('user-menu').click();
+      await page.getByTestId('nav-profile').click();
+      await page.waitForURL((u) => u.pathname === '/profile/');
+      await page.locator('[data-testid="totp-status"][data-enabled="true"]').waitFor();
+      await page.locator('[data-testid="sessions-table"] [data-testid="session-row"][data-current="true"]').waitFor();
+      await shot(page, 'profile');
+    });
+
+    await step('in English', async () => {
+      await page.getByTestId('lang-switch').getByText('EN', { exact: true }).click();
+      await page.getByText('My sessions', { exact: true }).waitFor();
+      await page.getByTestId('nav-audit').click();
+      await page.waitForURL((u) => u.pathname === '/audit/');
+      await page.getByText('Audit log', { exact: true }).waitFor();
+      await page.getByTestId('audit-table').waitFor();
+      await shot(page, 'audit-en');
+    });
+
+    check(inboxCalls.length === 0, `the officer's browser asked for the inbox: ${inboxCalls.join(', ')}`);
+    check(pageErrors.length === 0, `uncaught errors in the page: ${pageErrors.join('; ')}`);
+  } catch (err) {
+    const page = context.pages()[0];
+    if (page) await page.screenshot({ path: path.join(artifacts, 'security-failure.png') }).catch(() => undefined);
+    throw err;
+  } finally {
+    await context.close().catch(() => undefined);
+    await rm(profile, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+console.log(`e2e-security: against ${BASE}`);
+main().then(
+  () => {
+    console.log('e2e-security: 1 passed, 0 failed');
+  },
+  (err) => {
+    console.log(`  FAIL ${current}: ${err && err.stack ? err.stack : err}`);
+    console.log('e2e-security: 0 passed, 1 failed');
+    process.exit(1);
+  },
+);

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { activeNav, can, homePath, navLinks, redirectFor, ROUTES } from './nav';
+import type { User } from './types';
+
+const user = (role: string, permissions: string[], extra: Partial<User> = {}): User => ({
+  id: `u-${role}`,
+  login: role,
+  name: role,
+  role,
+  permissions,
+  ...extra,
+});
+
+// The built-in roles as the server defines them.
+const operator = user('operator', ['requests.read', 'requests.update', 'contacts.read', 'contacts.reveal', 'consents.manage']);
+const admin = user('admin', ['requests.read', 'requests.update', 'requests.assign', 'contacts.read', 'users.manage', 'roles.manage', 'forms.manage']);
+const officer = user('security_officer', ['audit.read', 'contacts.read', 'consents.manage', 'subjects.manage'], { totp_enabled: true });
+const enrolling = user('security_officer', [], { enrollment_required: true });
+const nobody = user('guest', []);
+
+const keys = (u: User | null) => navLinks(u).map((l) => l.key);
+
+describe('navLinks', () => {
+  it('shows each section to holders of its permission only', () => {
+    expect(keys(operator)).toEqual(['inbox']);
+    expect(keys(admin)).toEqual(['inbox', 'users', 'roles']);
+    expect(keys(officer)).toEqual(['audit']);
+    expect(keys(user('all', ['requests.read', 'audit.read', 'users.manage', 'roles.manage']))).toEqual(['inbox', 'audit', 'users', 'roles']);
+    expect(keys(nobody)).toEqual([]);
+    expect(keys(null)).toEqual([]);
+  });
+
+  it('shows nothing while 2FA enrollment is required, whatever the permissions say', () => {
+    expect(keys({ ...officer, enrollment_required: true })).toEqual([]);
+  });
+
+  it('carries the test ids the browser test uses', () => {
+    expect(navLinks(user('all', ['requests.read', 'audit.read', 'users.manage', 'roles.manage'])).map((l) => l.testId)).toEqual([
+      'nav-inbox',
+      'nav-audit',
+      'nav-users',
+      'nav-roles',
+    ]);
+  });
+});
+
+describe('homePath', () => {
+  it('sends each role to its first section', () => {
+    expect(homePath(operator)).toBe('/');
+    expect(homePath(admin)).toBe('/');
+    // The security officer has no requests.read: never the inbox.
+    expect(homePath(officer)).toBe('/audit/');
+    expect(homePath(user('useradmin', ['users.manage']))).toBe('/admin/users/');
+    expect(homePath(nobody)).toBe('/profile/');
+  });
+
+  it('sends a session that must enroll to the 2FA setup, the anonymous to the login', () => {
+    expect(homePath(enrolling)).toBe(ROUTES.enroll);
+    expect(homePath(null)).toBe('/login/');
+  });
+});
+
+describe('redirectFor', () => {
+  it('lets holders of the permission stay', () => {
+    expect(redirectFor(operator, { permission: 'requests.read' })).toBeNull();
+    expect(redirectFor(officer, { permission: 'audit.read' })).toBeNull();
+    expect(redirectFor(officer, {})).toBeNull();
+  });
+
+  it('sends others to their home page', () => {
+    expect(redirectFor(officer, { permission: 'requests.read' })).toBe('/audit/');
+    expect(redirectFor(operator, { permission: 'audit.read' })).toBe('/');
+    expect(redirectFor(operator, { permission: 'users.manage' })).toBe('/');
+  });
+
+  it('holds a session that must enroll on the enrollment page', () => {
+    expect(redirectFor(enrolling, { permission: 'audit.read' })).toBe('/enroll/');
+    expect(redirectFor(enrolling, {})).toBe('/enroll/');
+    expect(redirectFor(enrolling, { enrollment: true })).toBeNull();
+    expect(redirectFor(operator, { enrollment: true })).toBeNull();
+  });
+});
+
+describe('activeNav and can', () => {
+  it('finds the section of a path', () => {
+    expect(activeNav('/')).toBe('inbox');
+    expect(activeNav('/audit/')).toBe('audit');
+    expect(activeNav('/audit')).toBe('audit');
+    expect(activeNav('/admin/users/')).toBe('users');
+    expect(activeNav('/admin/roles/')).toBe('roles');
+    expect(activeNav('/profile/')).toBeNull();
+  });
+
+  it('checks one permission', () => {
+    expect(can(officer, 'audit.read')).toBe(true);
+    expect(can(officer, 'requests.read')).toBe(false);
+    expect(can(null, 'audit.read')).toBe(false);
+  });
+});
