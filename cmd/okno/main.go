@@ -274,7 +274,12 @@ func openIdentity(ctx context.Context, cfg config.Config) (*identity.Service, fu
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := identity.New(ctx, db, identity.Config{
+	master, err := app.MasterKey(cfg)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	svc, err := identity.New(ctx, db, master, identity.Config{
 		Argon2: identity.Argon2{MemoryKiB: cfg.Argon2MemoryKiB, Time: cfg.Argon2Time, Threads: 2},
 	})
 	if err != nil {

@@ -117,7 +117,11 @@ func Open(ctx context.Context, cfg config.Config, only string, extra map[string]
 		if err != nil {
 			return nil, err
 		}
-		a.Identity, err = identity.New(ctx, db, identity.Config{
+		master, err := MasterKey(cfg)
+		if err != nil {
+			return nil, err
+		}
+		a.Identity, err = identity.New(ctx, db, master, identity.Config{
 			Argon2:          identity.Argon2{MemoryKiB: cfg.Argon2MemoryKiB, Time: cfg.Argon2Time, Threads: 2},
 			SessionIdle:     cfg.SessionIdle,
 			SessionAbsolute: cfg.SessionAbsolute,
@@ -336,7 +340,7 @@ func (a *App) startBackground(ctx context.Context) {
 	goRun(a.janitor)
 }
 
-// janitor forgets expired idempotency keys.
+// janitor forgets expired idempotency keys and old login failures.
 func (a *App) janitor(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -344,6 +348,11 @@ func (a *App) janitor(ctx context.Context) {
 		for _, db := range a.dbs {
 			if err := idempotency.Purge(ctx, db, time.Now()); err != nil && ctx.Err() == nil {
 				slog.Warn("idempotency purge failed", "service", db.Service, "err", err)
+			}
+		}
+		if a.Identity != nil {
+			if err := a.Identity.PurgeLoginFailures(ctx); err != nil && ctx.Err() == nil {
+				slog.Warn("login failures purge failed", "err", err)
 			}
 		}
 		select {

@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/okno-crm/okno/internal/identity"
 	"github.com/okno-crm/okno/internal/perm"
 	"github.com/okno-crm/okno/internal/testenv"
+	"github.com/pquerna/otp/totp"
 )
 
 const password = "Ураган-над-Исетью-2026"
@@ -88,8 +90,21 @@ func boot(t *testing.T, cfg config.Config, noRelay bool) *testApp {
 		if _, err := a.Identity.FindUserByLogin(ctx, u[0]); err == nil {
 			continue
 		}
-		if _, err := a.Identity.CreateUser(ctx, identity.NewUser{Login: u[0], Role: u[1], Password: password}); err != nil {
+		created, err := a.Identity.CreateUser(ctx, identity.NewUser{Login: u[0], Role: u[1], Password: password})
+		if err != nil {
 			t.Fatal(err)
+		}
+		// The security officer's role requires two-factor: enrolled here,
+		// so that tests log in with a code as the officer would.
+		if u[1] == "security_officer" {
+			setup, err := a.Identity.SetupTOTP(ctx, created.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := enroll(cfg.Data, u[0], setup.Secret)
+			if _, err := a.Identity.EnableTOTP(ctx, created.ID, "", e.nextCode(t)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if err := a.Start(); err != nil {
@@ -111,15 +126,61 @@ func startProfile(t *testing.T, p profile) *testApp {
 	return boot(t, baseConfig(dir, pg, p.bus.URL), false)
 }
 
+// enrollment is a seeded user's TOTP secret and the last time step a test
+// used, so that no login in a test reuses a code (identity refuses that).
+type enrollment struct {
+	mu     sync.Mutex
+	secret string
+	last   int64
+}
+
+// enrolled holds enrollments by data directory and login: a restarted
+// Okno on the same data keeps its users.
+var enrolled sync.Map
+
+func enroll(dataDir, login, secret string) *enrollment {
+	e := &enrollment{secret: secret}
+	enrolled.Store(dataDir+"\x00"+login, e)
+	return e
+}
+
+func enrollmentOf(dataDir, login string) *enrollment {
+	e, _ := enrolled.Load(dataDir + "\x00" + login)
+	en, _ := e.(*enrollment)
+	return en
+}
+
+// nextCode returns a code for the current or the next step not used yet,
+// waiting for the clock when both are spent.
+func (e *enrollment) nextCode(t *testing.T) string {
+	t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for {
+		cur := time.Now().Unix() / 30
+		step := max(cur, e.last+1)
+		if step <= cur+1 {
+			e.last = step
+			c, err := totp.GenerateCode(e.secret, time.Unix(step*30, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		time.Sleep(time.Until(time.Unix((cur+1)*30, 0)) + 10*time.Millisecond)
+	}
+}
+
 type browser struct {
 	t    *testing.T
 	base string
+	data string // the app's data directory, for enrollments
 	c    *http.Client
 }
 
 func (a *testApp) browser() *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: a.t, base: a.base, c: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+	return &browser{t: a.t, base: a.base, data: a.cfg.Data, c: &http.Client{Jar: jar, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
@@ -144,11 +205,17 @@ func (b *browser) do(method, path, ct string, body []byte, hdr map[string]string
 	return resp, data
 }
 
+// login logs in with the password, and a TOTP code for enrolled users.
 func (b *browser) login(login string) {
 	b.t.Helper()
-	resp, body := b.do("POST", "/api/v1/auth/login", "application/json", []byte(`{"login":"`+login+`","password":"`+password+`"}`), nil)
+	in := map[string]string{"login": login, "password": password}
+	if e := enrollmentOf(b.data, login); e != nil {
+		in["totp_code"] = e.nextCode(b.t)
+	}
+	body, _ := json.Marshal(in)
+	resp, out := b.do("POST", "/api/v1/auth/login", "application/json", body, nil)
 	if resp.StatusCode != 200 {
-		b.t.Fatalf("login %s: %d %s", login, resp.StatusCode, body)
+		b.t.Fatalf("login %s: %d %s", login, resp.StatusCode, out)
 	}
 }
 
@@ -479,7 +546,7 @@ func TestSystemAuthentication(t *testing.T) {
 // anonymous callers.
 func TestRouteTableDeclaresPermissions(t *testing.T) {
 	a := boot(t, baseConfig(t.TempDir(), "", ""), false)
-	known := map[string]bool{"public": true, "authenticated": true}
+	known := map[string]bool{"public": true, "authenticated": true, "enrolling": true}
 	for _, p := range perm.AllPermissions {
 		known[p] = true
 	}

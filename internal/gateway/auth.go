@@ -29,14 +29,26 @@ type User struct {
 	Name        string   `json:"name"`
 	Role        string   `json:"role"`
 	Permissions []string `json:"permissions"`
+	// EnrollmentRequired: the session may only enroll in two-factor (routes
+	// declared Enrolling) until the user has done so.
+	EnrollmentRequired bool `json:"enrollment_required"`
+	TwoFactorEnabled   bool `json:"two_factor_enabled"`
 }
 
-type userKey struct{}
-
-func withUser(ctx context.Context, u User) context.Context {
-	return context.WithValue(ctx, userKey{}, u)
+// caller is who holds a request's credential, as identity says.
+type caller struct {
+	User      User   `json:"user"`
+	SessionID string `json:"session_id"`
+	TokenID   string `json:"token_id"`
 }
-func userFrom(ctx context.Context) User { u, _ := ctx.Value(userKey{}).(User); return u }
+
+type callerKey struct{}
+
+func withCaller(ctx context.Context, c caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+func callerFrom(ctx context.Context) caller { c, _ := ctx.Value(callerKey{}).(caller); return c }
+func userFrom(ctx context.Context) User     { return callerFrom(ctx).User }
 
 // credential returns the session cookie or the Bearer token of a request.
 func credential(r *http.Request) (token string, viaCookie bool) {
@@ -53,19 +65,17 @@ func credential(r *http.Request) (token string, viaCookie bool) {
 }
 
 // authenticate asks identity who holds the request's credential.
-func (g *Gateway) authenticate(r *http.Request) (User, bool, error) {
+func (g *Gateway) authenticate(r *http.Request) (caller, bool, error) {
 	tok, viaCookie := credential(r)
 	if tok == "" {
-		return User{}, false, problem.New(problem.Unauthorized, "log in or send an API token")
+		return caller{}, false, problem.New(problem.Unauthorized, "log in or send an API token")
 	}
-	var out struct {
-		User User `json:"user"`
-	}
+	var out caller
 	err := g.identity.call(r.Context(), http.MethodPost, "/auth/authenticate", principal.System(), map[string]string{"token": tok}, &out)
 	if err != nil {
-		return User{}, false, err
+		return caller{}, false, err
 	}
-	return out.User, viaCookie, nil
+	return out, viaCookie, nil
 }
 
 // csrfToken is bound to the session: a site that cannot read our cookies
@@ -114,8 +124,10 @@ func (g *Gateway) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in struct {
-		Login    string `json:"login"`
-		Password string `json:"password"`
+		Login        string `json:"login"`
+		Password     string `json:"password"`
+		TOTPCode     string `json:"totp_code"`
+		RecoveryCode string `json:"recovery_code"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		if problem.CodeOf(err) == problem.TooLarge {
@@ -144,7 +156,8 @@ func (g *Gateway) handleLogin(w http.ResponseWriter, r *http.Request) {
 		} `json:"session"`
 	}
 	err := g.identity.call(r.Context(), http.MethodPost, "/auth/login", p,
-		map[string]string{"login": in.Login, "password": in.Password, "user_agent": r.UserAgent()}, &out)
+		map[string]string{"login": in.Login, "password": in.Password, "totp_code": in.TOTPCode,
+			"recovery_code": in.RecoveryCode, "user_agent": r.UserAgent()}, &out)
 	if err != nil {
 		problem.Write(w, r, err)
 		return

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,7 +72,11 @@ func (c *client) call(ctx context.Context, method, path string, p principal.Prin
 		if code == "" {
 			code = problem.Internal
 		}
-		return &problem.Error{Code: code, Message: b.Detail, Fields: b.Errors, Err: fmt.Errorf("%s answered %d", c.up.Name, resp.StatusCode)}
+		e := &problem.Error{Code: code, Message: b.Detail, Fields: b.Errors, Err: fmt.Errorf("%s answered %d", c.up.Name, resp.StatusCode)}
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+			e.RetryAfter = time.Duration(secs) * time.Second
+		}
+		return e
 	}
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {

@@ -27,6 +27,9 @@ import (
 const (
 	Public        = "public"        // no login: the website's forms
 	Authenticated = "authenticated" // any logged-in user
+	// Enrolling: any logged-in user, including one whose session is
+	// restricted until they enroll in two-factor authentication.
+	Enrolling = "enrolling"
 )
 
 // MaxBody is the largest request body any route accepts.
@@ -63,6 +66,7 @@ type Gateway struct {
 	handler  http.Handler
 	metrics  *metrics
 	static   *static
+	started  time.Time // events published since are followed
 }
 
 // Route is one line of the route table: every /api/v1 route names the
@@ -92,15 +96,32 @@ func New(cfg Config) *Gateway {
 		intake:   newLimiter(cfg.IntakeRatePerMin),
 		login:    newLimiter(cfg.LoginRatePerMin),
 		metrics:  newMetrics(cfg.Registry),
+		started:  time.Now(),
 	}
 	g.hub = newHub(g.metrics)
 	g.static = newStatic(cfg.UI)
 	cc := g.proxy(cfg.ContactCenter)
 	audit := g.proxy(cfg.Audit)
+	id := g.proxy(cfg.Identity)
 	g.routes = []Route{
 		{"POST /api/v1/auth/login", Public, http.HandlerFunc(g.handleLogin)},
-		{"POST /api/v1/auth/logout", Authenticated, http.HandlerFunc(g.handleLogout)},
-		{"GET /api/v1/auth/me", Authenticated, http.HandlerFunc(g.handleMe)},
+		{"POST /api/v1/auth/logout", Enrolling, http.HandlerFunc(g.handleLogout)},
+		{"GET /api/v1/auth/me", Enrolling, http.HandlerFunc(g.handleMe)},
+		{"GET /api/v1/me/2fa", Enrolling, id},
+		{"POST /api/v1/me/2fa/setup", Enrolling, id},
+		{"POST /api/v1/me/2fa/enable", Enrolling, id},
+		{"POST /api/v1/me/2fa/disable", Enrolling, id},
+		{"GET /api/v1/me/sessions", Authenticated, id},
+		{"DELETE /api/v1/me/sessions/{id}", Authenticated, id},
+		{"GET /api/v1/me/tokens", Authenticated, id},
+		{"POST /api/v1/me/tokens", Authenticated, id},
+		{"DELETE /api/v1/me/tokens/{id}", Authenticated, id},
+		{"GET /api/v1/users", perm.UsersManage, id},
+		{"POST /api/v1/users", perm.UsersManage, id},
+		{"PATCH /api/v1/users/{id}", perm.UsersManage, id},
+		{"GET /api/v1/roles", perm.RolesManage, id},
+		{"POST /api/v1/roles", perm.RolesManage, id},
+		{"PATCH /api/v1/roles/{id}", perm.RolesManage, id},
 		{"POST /api/v1/intake/web-forms/{key}", Public, g.rateLimited(g.intake, cc)},
 		{"OPTIONS /api/v1/intake/web-forms/{key}", Public, cc},
 		{"GET /api/v1/requests", perm.RequestsRead, cc},
@@ -153,6 +174,7 @@ func (g *Gateway) Run(ctx context.Context) {
 		}
 	}()
 	if g.cfg.JS != nil {
+		go g.followIdentity(ctx)
 		g.pushEvents(ctx)
 	}
 	<-ctx.Done()
@@ -171,22 +193,28 @@ func (g *Gateway) guard(rt Route) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 		p := principal.Principal{ClientAddr: clientAddr(r, g.cfg.TrustedProxies)}
 		if rt.Perm != Public {
-			u, viaCookie, err := g.authenticate(r)
+			c, viaCookie, err := g.authenticate(r)
 			if err != nil {
 				problem.Write(w, r, err)
 				return
 			}
+			u := c.User
 			if viaCookie && !safeMethod(r.Method) && !g.csrfOK(r) {
 				problem.Write(w, r, problem.New(problem.Forbidden, "missing or wrong X-CSRF-Token"))
 				return
 			}
-			if rt.Perm != Authenticated && !contains(u.Permissions, rt.Perm) {
+			if u.EnrollmentRequired && rt.Perm != Enrolling {
+				problem.Write(w, r, problem.New(problem.Forbidden, "two-factor enrollment required"))
+				return
+			}
+			if rt.Perm != Authenticated && rt.Perm != Enrolling && !contains(u.Permissions, rt.Perm) {
 				problem.Write(w, r, problem.New(problem.Forbidden, "this action needs the permission "+rt.Perm))
 				return
 			}
 			p.UserID, p.Login, p.Role = u.ID, u.Login, u.Role
 			p.Permissions = u.Permissions
-			r = r.WithContext(withUser(r.Context(), u))
+			p.SessionID = c.SessionID
+			r = r.WithContext(withCaller(r.Context(), c))
 		}
 		rt.Handler.ServeHTTP(w, r.WithContext(principal.With(r.Context(), p)))
 	})

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -25,9 +26,33 @@ type Frame struct {
 }
 
 type wsClient struct {
-	user User
-	send chan []byte
-	kill func()
+	user      User
+	sessionID string // the login session, or
+	tokenID   string // the API token the socket was opened with
+	send      chan []byte
+	kill      func()
+	closing   atomic.Pointer[closeReason]
+}
+
+type closeReason struct {
+	code websocket.StatusCode
+	why  string
+}
+
+// WebSocket close codes the UI acts on.
+const (
+	// CloseSessionEnded: the session or token was revoked or its user
+	// blocked; reconnecting will not help, log in again.
+	CloseSessionEnded websocket.StatusCode = 4401
+	// ClosePermissionsChanged: the user's role or its permissions changed;
+	// reconnect to be served by the new ones.
+	ClosePermissionsChanged websocket.StatusCode = 4403
+)
+
+// end closes the client's socket with code.
+func (c *wsClient) end(code websocket.StatusCode, why string) {
+	c.closing.CompareAndSwap(nil, &closeReason{code: code, why: why})
+	c.kill()
 }
 
 // hub fans frames out to connected clients by permission.
@@ -76,6 +101,17 @@ func (h *hub) broadcast(frame []byte, suits func(perms []string) bool) {
 	}
 }
 
+// closeWhere ends the sockets of the clients match selects.
+func (h *hub) closeWhere(match func(c *wsClient) bool, code websocket.StatusCode, why string) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for c := range h.clients {
+		if match(c) {
+			c.end(code, why)
+		}
+	}
+}
+
 func (h *hub) closeAll() {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -85,19 +121,24 @@ func (h *hub) closeAll() {
 }
 
 func (g *Gateway) handleWS(w http.ResponseWriter, r *http.Request) {
-	u := userFrom(r.Context())
+	cl := callerFrom(r.Context())
+	u := cl.User
 	// Accept checks that the Origin is our own host, so another site cannot
 	// ride a manager's cookie into the socket.
 	conn, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return
 	}
+	defer conn.CloseNow()
+	// Two contexts: ctx ends when the gateway drops the client (kill), gone
+	// when the peer goes away. The reader must not stop on kill, or it would
+	// tear the connection down before the close frame with our code is out.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
-	c := &wsClient{user: u, send: make(chan []byte, 2048), kill: cancel}
+	gone := conn.CloseRead(context.WithoutCancel(r.Context()))
+	c := &wsClient{user: u, sessionID: cl.SessionID, tokenID: cl.TokenID, send: make(chan []byte, 2048), kill: cancel}
 	g.hub.add(c)
 	defer g.hub.remove(c)
-	ctx = conn.CloseRead(ctx)
 	hello, _ := json.Marshal(Frame{Type: "hello", Data: map[string]User{"user": u}})
 	if err := g.write(ctx, conn, hello); err != nil {
 		return
@@ -106,8 +147,14 @@ func (g *Gateway) handleWS(w http.ResponseWriter, r *http.Request) {
 	defer ping.Stop()
 	for {
 		select {
+		case <-gone.Done():
+			return
 		case <-ctx.Done():
-			conn.Close(websocket.StatusGoingAway, "closing")
+			if why := c.closing.Load(); why != nil {
+				conn.Close(why.code, why.why)
+			} else {
+				conn.Close(websocket.StatusGoingAway, "closing")
+			}
 			return
 		case f := <-c.send:
 			if err := g.write(ctx, conn, f); err != nil {
@@ -130,7 +177,16 @@ func (g *Gateway) write(ctx context.Context, conn *websocket.Conn, frame []byte)
 	return conn.Write(wctx, websocket.MessageText, frame)
 }
 
-// pushEvents follows the contact center's request events from now on and
+// sinceStart follows subjects from the gateway's start rather than from
+// whenever the consumer happens to be set up: an event published in between
+// (a request from the first second after a restart, a user blocked then)
+// is not missed.
+func (g *Gateway) sinceStart(subjects ...string) jetstream.OrderedConsumerConfig {
+	since := g.started
+	return jetstream.OrderedConsumerConfig{FilterSubjects: subjects, DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &since}
+}
+
+// pushEvents follows the contact center's request events since the start and
 // pushes each request, fetched fresh from its owner, to managers who may
 // read it. Events carry ids only; the data comes through the service's API,
 // fetched for many events at once when they arrive in a burst.
@@ -138,10 +194,7 @@ func (g *Gateway) pushEvents(ctx context.Context) {
 	queue := make(chan events.Envelope, 4096)
 	go g.pushLoop(ctx, queue)
 	for ctx.Err() == nil {
-		cons, err := g.cfg.JS.OrderedConsumer(ctx, bus.Stream, jetstream.OrderedConsumerConfig{
-			FilterSubjects: []string{"contactcenter.request.>"},
-			DeliverPolicy:  jetstream.DeliverNewPolicy,
-		})
+		cons, err := g.cfg.JS.OrderedConsumer(ctx, bus.Stream, g.sinceStart("contactcenter.request.>"))
 		var cc jetstream.ConsumeContext
 		if err == nil {
 			cc, err = cons.Consume(func(m jetstream.Msg) {
@@ -252,4 +305,67 @@ func (g *Gateway) fetchRequests(ctx context.Context, idList []string, p principa
 		byID[r.ID] = it
 	}
 	return byID, nil
+}
+
+// followIdentity follows identity's events since the start and closes the
+// WebSockets whose credential ended (blocked user, revoked session or
+// token) or whose permissions changed. Authentication is checked once, at
+// connect; this is what keeps a blocked user from watching the inbox.
+func (g *Gateway) followIdentity(ctx context.Context) {
+	for ctx.Err() == nil {
+		cons, err := g.cfg.JS.OrderedConsumer(ctx, bus.Stream, g.sinceStart("identity.>"))
+		var cc jetstream.ConsumeContext
+		if err == nil {
+			cc, err = cons.Consume(func(m jetstream.Msg) {
+				var e events.Envelope
+				if json.Unmarshal(m.Data(), &e) == nil {
+					g.applyIdentityEvent(e)
+				}
+			})
+		}
+		if err != nil {
+			slog.Warn("gateway: cannot follow identity events, retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		<-ctx.Done()
+		cc.Stop()
+	}
+}
+
+func (g *Gateway) applyIdentityEvent(e events.Envelope) {
+	var d struct {
+		UserID    string `json:"user_id"`
+		SessionID string `json:"session_id"`
+		TokenID   string `json:"token_id"`
+		RoleID    string `json:"role_id"`
+		Role      string `json:"role"`
+		Blocked   bool   `json:"blocked"`
+	}
+	if json.Unmarshal(e.Data, &d) != nil {
+		return
+	}
+	ofUser := func(c *wsClient) bool { return d.UserID != "" && c.user.ID == d.UserID }
+	switch e.Type {
+	case "identity.user.blocked":
+		g.hub.closeWhere(ofUser, CloseSessionEnded, "user blocked")
+	case "identity.session.revoked":
+		g.hub.closeWhere(func(c *wsClient) bool { return d.SessionID != "" && c.sessionID == d.SessionID }, CloseSessionEnded, "session revoked")
+	case "identity.token.revoked":
+		g.hub.closeWhere(func(c *wsClient) bool { return d.TokenID != "" && c.tokenID == d.TokenID }, CloseSessionEnded, "token revoked")
+	case "identity.user.updated":
+		if d.Blocked {
+			g.hub.closeWhere(ofUser, CloseSessionEnded, "user blocked")
+			return
+		}
+		g.hub.closeWhere(func(c *wsClient) bool { return ofUser(c) && c.user.Role != d.Role }, ClosePermissionsChanged, "role changed")
+	case "identity.user.two_factor_disabled":
+		g.hub.closeWhere(ofUser, ClosePermissionsChanged, "two-factor disabled")
+	case "identity.role.updated":
+		g.hub.closeWhere(func(c *wsClient) bool { return d.RoleID != "" && c.user.Role == d.RoleID }, ClosePermissionsChanged, "role changed")
+	}
 }

@@ -17,10 +17,13 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
+// testMaster is a master key for tests.
+var testMaster = []byte("0123456789abcdef0123456789abcdef")
+
 func newService(t *testing.T, b testenv.Backend, c *clock) *Service {
 	t.Helper()
 	db := testenv.OpenDB(t, b, "identity")
-	s, err := New(context.Background(), db, Config{Argon2: cheap, Now: c.now, SessionIdle: time.Hour, SessionAbsolute: 8 * time.Hour})
+	s, err := New(context.Background(), db, testMaster, Config{Argon2: cheap, Now: c.now, SessionIdle: time.Hour, SessionAbsolute: 8 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,18 +86,18 @@ func TestStoreUsersAndSessions(t *testing.T) {
 		}
 
 		// Wrong password and unknown login answer alike.
-		_, _, errWrong := s.Login(ctx, "ivanova", "not-the-password-at-all", "127.0.0.1", "test")
-		_, _, errUnknown := s.Login(ctx, "nobody", pw, "127.0.0.1", "test")
+		_, _, errWrong := s.Login(ctx, LoginInput{Login: "ivanova", Password: "not-the-password-at-all", ClientAddr: "127.0.0.1", UserAgent: "test"})
+		_, _, errUnknown := s.Login(ctx, LoginInput{Login: "nobody", Password: pw, ClientAddr: "127.0.0.1", UserAgent: "test"})
 		if problem.CodeOf(errWrong) != problem.Unauthorized || errWrong.Error() != errUnknown.Error() {
 			t.Fatalf("wrong password %v vs unknown login %v", errWrong, errUnknown)
 		}
 
-		_, sess, err := s.Login(ctx, "IVANOVA", pw, "127.0.0.1", "test")
+		_, sess, err := s.Login(ctx, LoginInput{Login: "IVANOVA", Password: pw, ClientAddr: "127.0.0.1", UserAgent: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.Authenticate(ctx, sess.Token)
-		if err != nil || got.ID != u.ID {
+		if err != nil || got.User.ID != u.ID || got.SessionID != sess.ID || got.User.EnrollmentRequired {
 			t.Fatalf("authenticate: %+v %v", got, err)
 		}
 		if _, err := s.Authenticate(ctx, sess.Token+"x"); problem.CodeOf(err) != problem.Unauthorized {
@@ -106,7 +109,7 @@ func TestStoreUsersAndSessions(t *testing.T) {
 			t.Fatalf("idle session still valid: %v", err)
 		}
 		// A fresh session kept busy still ends at the absolute timeout.
-		_, sess2, _ := s.Login(ctx, "ivanova", pw, "127.0.0.1", "test")
+		_, sess2, _ := s.Login(ctx, LoginInput{Login: "ivanova", Password: pw, ClientAddr: "127.0.0.1", UserAgent: "test"})
 		for i := 0; i < 9; i++ {
 			c.t = c.t.Add(55 * time.Minute)
 			_, err := s.Authenticate(ctx, sess2.Token)
@@ -117,7 +120,7 @@ func TestStoreUsersAndSessions(t *testing.T) {
 				t.Fatal("session outlived its absolute timeout")
 			}
 		}
-		_, sess3, _ := s.Login(ctx, "ivanova", pw, "127.0.0.1", "test")
+		_, sess3, _ := s.Login(ctx, LoginInput{Login: "ivanova", Password: pw, ClientAddr: "127.0.0.1", UserAgent: "test"})
 		if err := s.Logout(ctx, sess3.Token); err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +132,7 @@ func TestStoreUsersAndSessions(t *testing.T) {
 		if err != nil || !strings.HasPrefix(tok, TokenPrefix) || !exp.After(c.t) {
 			t.Fatalf("token %q %v %v", tok, exp, err)
 		}
-		if got, err := s.Authenticate(ctx, tok); err != nil || got.ID != u.ID {
+		if got, err := s.Authenticate(ctx, tok); err != nil || got.User.ID != u.ID || got.TokenID == "" || len(got.User.Permissions) != len(u.Permissions) {
 			t.Fatalf("token auth: %v", err)
 		}
 		var stored int

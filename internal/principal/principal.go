@@ -23,6 +23,7 @@ const (
 	HeaderUserRole    = "X-Okno-User-Role"
 	HeaderPermissions = "X-Okno-Permissions"
 	HeaderClientAddr  = "X-Okno-Client-Addr"
+	HeaderSessionID   = "X-Okno-Session-Id"
 )
 
 // Principal is who is calling and what they may do.
@@ -32,6 +33,10 @@ type Principal struct {
 	Role        string
 	Permissions []string
 	ClientAddr  string
+	// SessionID is the caller's login session; empty for API tokens and
+	// system calls, which identity uses to keep credential management
+	// (two-factor, new tokens) to people who logged in.
+	SessionID string
 }
 
 // Can reports whether the principal holds perm.
@@ -72,11 +77,14 @@ func Set(h http.Header, token string, p Principal) {
 	if p.ClientAddr != "" {
 		h.Set(HeaderClientAddr, p.ClientAddr)
 	}
+	if p.SessionID != "" {
+		h.Set(HeaderSessionID, p.SessionID)
+	}
 }
 
 // Strip removes principal headers a client may have forged.
 func Strip(h http.Header) {
-	for _, k := range []string{HeaderToken, HeaderUserID, HeaderUserLogin, HeaderUserRole, HeaderPermissions, HeaderClientAddr} {
+	for _, k := range []string{HeaderToken, HeaderUserID, HeaderUserLogin, HeaderUserRole, HeaderPermissions, HeaderClientAddr, HeaderSessionID} {
 		h.Del(k)
 	}
 }
@@ -91,7 +99,7 @@ func Middleware(token string, next http.Handler) http.Handler {
 			return
 		}
 		p := Principal{UserID: r.Header.Get(HeaderUserID), Login: r.Header.Get(HeaderUserLogin), Role: r.Header.Get(HeaderUserRole),
-			ClientAddr: r.Header.Get(HeaderClientAddr)}
+			ClientAddr: r.Header.Get(HeaderClientAddr), SessionID: r.Header.Get(HeaderSessionID)}
 		if s := r.Header.Get(HeaderPermissions); s != "" {
 			p.Permissions = strings.Split(s, ",")
 		}

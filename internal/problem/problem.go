@@ -10,33 +10,37 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 )
 
 // Code classifies an error for the caller.
 type Code string
 
 const (
-	Invalid      Code = "invalid"      // 422: a field's value is not acceptable
-	Malformed    Code = "malformed"    // 400: the body could not be read at all
-	Unauthorized Code = "unauthorized" // 401
-	Forbidden    Code = "forbidden"    // 403
-	NotFound     Code = "not_found"    // 404
-	Conflict     Code = "conflict"     // 409
-	TooLarge     Code = "too_large"    // 413
-	Unsupported  Code = "unsupported"  // 415
-	RateLimited  Code = "rate_limited" // 429
-	Unavailable  Code = "unavailable"  // 503
-	Internal     Code = "internal"     // 500
+	Invalid      Code = "invalid"                // 422: a field's value is not acceptable
+	Malformed    Code = "malformed"              // 400: the body could not be read at all
+	Unauthorized Code = "unauthorized"           // 401
+	SecondFactor Code = "second_factor_required" // 401: right password, TOTP or recovery code missing or wrong
+	Forbidden    Code = "forbidden"              // 403
+	NotFound     Code = "not_found"              // 404
+	Conflict     Code = "conflict"               // 409
+	TooLarge     Code = "too_large"              // 413
+	Unsupported  Code = "unsupported"            // 415
+	RateLimited  Code = "rate_limited"           // 429
+	Unavailable  Code = "unavailable"            // 503
+	Internal     Code = "internal"               // 500
 )
 
 var statusOf = map[Code]int{
-	Invalid: 422, Malformed: 400, Unauthorized: 401, Forbidden: 403, NotFound: 404,
+	Invalid: 422, Malformed: 400, Unauthorized: 401, SecondFactor: 401, Forbidden: 403, NotFound: 404,
 	Conflict: 409, TooLarge: 413, Unsupported: 415, RateLimited: 429, Unavailable: 503, Internal: 500,
 }
 
 var titleOf = map[Code]string{
 	Invalid: "Invalid field", Malformed: "Malformed request", Unauthorized: "Authentication required",
-	Forbidden: "Forbidden", NotFound: "Not found", Conflict: "Conflict", TooLarge: "Request body too large",
+	SecondFactor: "Second factor required",
+	Forbidden:    "Forbidden", NotFound: "Not found", Conflict: "Conflict", TooLarge: "Request body too large",
 	Unsupported: "Unsupported media type", RateLimited: "Too many requests", Unavailable: "Service unavailable",
 	Internal: "Internal error",
 }
@@ -54,6 +58,8 @@ type Error struct {
 	Message string
 	Fields  []FieldError
 	Err     error // the cause, for the log only
+	// RetryAfter, when set, becomes the Retry-After header of the answer.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -138,7 +144,16 @@ func Write(w http.ResponseWriter, r *http.Request, err error) {
 	if b.Status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", r.Pattern, "err", err)
 	}
+	var e *Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(RetrySeconds(e.RetryAfter)))
+	}
 	WriteBody(w, b)
+}
+
+// RetrySeconds rounds a wait up to whole seconds, as Retry-After counts them.
+func RetrySeconds(d time.Duration) int {
+	return int((d + time.Second - 1) / time.Second)
 }
 
 // WriteBody sends an already built problem body.

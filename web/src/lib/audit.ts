@@ -10,6 +10,7 @@ const FILTER_KEYS = ['actor', 'object', 'object_type', 'action', 'from', 'to'] a
 /** Actions the services record today, offered as suggestions (any text may be searched). */
 export const KNOWN_ACTIONS = [
   'contact.reveal',
+  'contact.read',
   'contact.search',
   'contact.subject_report',
   'contact.anonymized',
@@ -17,6 +18,20 @@ export const KNOWN_ACTIONS = [
   'request.read',
   'request.list',
   'request.push',
+  'login.succeeded',
+  'login.failed',
+  'logout',
+  'session.revoked',
+  '2fa.enabled',
+  '2fa.disabled',
+  'recovery_code.used',
+  'token.created',
+  'token.revoked',
+  'user.created',
+  'user.updated',
+  'user.blocked',
+  'role.created',
+  'role.updated',
   'audit.exported',
 ] as const;
 

@@ -26,9 +26,16 @@ describe('problemMessage', () => {
   });
 
   it('lists field errors not shown under an input, and nothing when all are', () => {
-    const err = new ApiError(422, { status: 422, title: 'Invalid field', errors: [{ field: 'login', message: 'is taken' }, { field: 'x', message: 'bad' }] });
+    const err = new ApiError(422, {
+      status: 422,
+      title: 'Invalid field',
+      detail: 'login: is taken; x: bad',
+      errors: [{ field: 'login', message: 'is taken' }, { field: 'x', message: 'bad' }],
+    });
     expect(problemMessage(err, ['login'])).toBe('x: bad');
     expect(problemMessage(err, ['login', 'x'])).toBeNull();
+    // No input shows any of them: the server's own sentence.
+    expect(problemMessage(err)).toBe('login: is taken; x: bad');
   });
 
   it('falls back to the title, and to null for non-API errors', () => {

@@ -17,9 +17,12 @@ export function fieldErrors(err: unknown): Record<string, string> {
 export function problemMessage(err: unknown, shownFields: readonly string[] = []): string | null {
   if (!isApiError(err)) return null;
   const { detail, title, errors } = err.problem;
-  if (detail) return detail;
-  const other = (errors ?? []).filter((e) => !shownFields.includes(e.field));
-  if (other.length) return other.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ');
-  if (errors?.length) return null;
-  return title || null;
+  if (errors?.length) {
+    // The detail of a field problem restates its fields: say only what no input shows.
+    const other = errors.filter((e) => !shownFields.includes(e.field));
+    if (!other.length) return null;
+    if (other.length === errors.length && detail) return detail;
+    return other.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ');
+  }
+  return detail || title || null;
 }

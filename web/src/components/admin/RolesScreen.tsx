@@ -50,7 +50,7 @@ function RolesPage({ held }: { held: string[] }) {
           <Table withTableBorder bg="white" verticalSpacing={8} fz="sm" highlightOnHover striped data-testid="roles-table">
             <Table.Thead>
               <Table.Tr>
-                <Table.Th w={220}>{t('roles.name')}</Table.Th>
+                <Table.Th w={270}>{t('roles.name')}</Table.Th>
                 <Table.Th w={160}>{t('roles.id')}</Table.Th>
                 <Table.Th>{t('roles.permissions')}</Table.Th>
                 <Table.Th w={100} />
@@ -59,7 +59,7 @@ function RolesPage({ held }: { held: string[] }) {
             <Table.Tbody>
               {items.map((r) => (
                 <Table.Tr key={r.id} data-testid="role-row" data-id={r.id}>
-                  <Table.Td fw={500}>
+                  <Table.Td fw={500} style={{ whiteSpace: 'nowrap' }}>
                     {r.name || r.id}
                     {r.builtin && (
                       <Badge size="xs" variant="light" color="gray" radius="sm" tt="none" ml={6}>

@@ -35,7 +35,6 @@ export function AuditTable({
         fz="xs"
         highlightOnHover
         striped
-        stickyHeader
         aria-busy={busy}
         style={{ opacity: busy ? 0.6 : 1, transition: 'opacity 120ms' }}
         data-testid="audit-table"
@@ -65,7 +64,7 @@ export function AuditTable({
               data-actor={e.actor_login}
             >
               <Table.Td style={{ whiteSpace: 'nowrap', fontVariantNumeric: 'tabular-nums' }}>{formatLogTime(e.at)}</Table.Td>
-              <Table.Td>
+              <Table.Td style={{ whiteSpace: 'nowrap' }}>
                 <Text size="xs" fw={500} span>
                   {actorName(t, e)}
                 </Text>
@@ -78,22 +77,29 @@ export function AuditTable({
               <Table.Td ff="monospace" style={{ whiteSpace: 'nowrap' }}>
                 {e.client_addr || '—'}
               </Table.Td>
-              <Table.Td>
+              <Table.Td style={{ whiteSpace: 'nowrap' }}>
                 <Code fz="xs" bg="transparent" p={0}>
                   {e.action}
                 </Code>
               </Table.Td>
-              <Table.Td>
+              <Table.Td style={{ whiteSpace: 'nowrap' }}>
                 {e.object_type && (
                   <Text size="xs" c="dimmed" span mr={6}>
                     {e.object_type}
                   </Text>
                 )}
-                <Text size="xs" ff="monospace" span style={{ wordBreak: 'break-all' }}>
+                <Text size="xs" ff="monospace" span>
                   {e.object_id || (e.object_type ? '' : '—')}
                 </Text>
               </Table.Td>
-              <Table.Td c={(e.fields ?? []).length ? undefined : 'dimmed'}>{(e.fields ?? []).join(', ') || '—'}</Table.Td>
+              {/* One line per record: long field lists are cut here and shown whole in the drawer. */}
+              <Table.Td
+                c={(e.fields ?? []).length ? undefined : 'dimmed'}
+                title={(e.fields ?? []).join(', ') || undefined}
+                style={{ maxWidth: 0, width: '30%', whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' }}
+              >
+                {(e.fields ?? []).join(', ') || '—'}
+              </Table.Td>
               <Table.Td>
                 <OutcomeBadge outcome={e.outcome} />
               </Table.Td>

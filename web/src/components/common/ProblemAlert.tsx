@@ -10,7 +10,8 @@ export function ProblemAlert({ error, fields = [], testId = 'problem' }: { error
   const t = useT();
   if (!error) return null;
   const message = problemMessage(error, fields);
-  if (!message && isApiError(error, 422) && (error.problem.errors?.length ?? 0) > 0) return null;
+  // Every field problem is shown under its input.
+  if (!message && isApiError(error) && (error.problem.errors?.length ?? 0) > 0) return null;
   const title = isApiError(error, 403) ? t('common.forbidden') : undefined;
   return (
     <Alert color="red" variant="light" title={title} role="alert" data-testid={testId}>

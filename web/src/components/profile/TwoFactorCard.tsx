@@ -1,11 +1,12 @@
 'use client';
 
-import { Badge, Button, Group, Stack, TextInput } from '@mantine/core';
+import { Alert, Badge, Button, Group, Stack, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { type FormEvent, useState } from 'react';
-import { api } from '@/lib/api';
+import { api, isApiError } from '@/lib/api';
 import { useT } from '@/lib/i18n';
 import { normalizeTotp } from '@/lib/loginFlow';
+import { fieldErrors } from '@/lib/problems';
 import { hasTotp, type User } from '@/lib/types';
 import { useAuth } from '@/stores/auth';
 import { ProblemAlert } from '../common/ProblemAlert';
@@ -20,6 +21,8 @@ export function TwoFactorCard({ user }: { user: User }) {
   const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // The server names the code field when the code is wrong (422), or may answer 401.
+  const wrongCode = !!fieldErrors(error).code || isApiError(error, 401);
 
   const disable = async (e: FormEvent) => {
     e.preventDefault();
@@ -58,7 +61,13 @@ export function TwoFactorCard({ user }: { user: User }) {
       ) : on ? (
         <form onSubmit={disable} noValidate>
           <Stack gap="sm">
-            <ProblemAlert error={error} testId="totp-disable-error" />
+            {wrongCode ? (
+              <Alert color="red" variant="light" role="alert" data-testid="totp-disable-error">
+                {t('enroll.codeInvalid')}
+              </Alert>
+            ) : (
+              <ProblemAlert error={error} testId="totp-disable-error" />
+            )}
             <Group gap="sm" align="flex-end">
               <TextInput
                 label={t('profile.2faDisableCode')}

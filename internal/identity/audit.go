@@ -1,0 +1,50 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/okno-crm/okno/internal/auditlog"
+	"github.com/okno-crm/okno/internal/principal"
+	"github.com/okno-crm/okno/internal/problem"
+)
+
+// ServiceName is the first token of identity's subjects.
+const ServiceName = "identity"
+
+// record is an audit record of a successful action by the caller in ctx.
+// Calls without a principal come from the operator's own tools (the command
+// line, the demo seeding), recorded as "system".
+func (s *Service) record(ctx context.Context, at time.Time, action, objType, objID string, fields []string, details map[string]string) auditlog.Record {
+	p := principal.From(ctx)
+	actor := p.UserID
+	if actor == "" {
+		actor = "system"
+	}
+	return auditlog.Record{At: at, ActorID: actor, ActorLogin: p.Login, ActorRole: p.Role, ClientAddr: p.ClientAddr,
+		Action: action, ObjectType: objType, ObjectID: objID, Fields: fields, Outcome: auditlog.OutcomeSuccess, Details: details}
+}
+
+// emit writes r to the outbox in tx: the change and its audit commit
+// together, or neither does.
+func (s *Service) emit(ctx context.Context, tx *sql.Tx, r auditlog.Record) error {
+	return auditlog.Emit(ctx, tx, ServiceName, r)
+}
+
+// checkGrant refuses to hand out permissions the grantor does not hold
+// itself: an administrator cannot make anyone, or any role, mightier than
+// they are.
+func checkGrant(grantor principal.Principal, perms []string) error {
+	var missing []string
+	for _, p := range perms {
+		if !grantor.Can(p) {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) > 0 {
+		return problem.New(problem.Forbidden, "you cannot grant permissions you do not hold: "+strings.Join(missing, ", "))
+	}
+	return nil
+}
