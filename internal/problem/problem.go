@@ -39,10 +39,9 @@ var statusOf = map[Code]int{
 
 var titleOf = map[Code]string{
 	Invalid: "Invalid field", Malformed: "Malformed request", Unauthorized: "Authentication required",
-	SecondFactor: "Second factor required",
-	Forbidden:    "Forbidden", NotFound: "Not found", Conflict: "Conflict", TooLarge: "Request body too large",
+	Forbidden: "Forbidden", NotFound: "Not found", Conflict: "Conflict", TooLarge: "Request body too large",
 	Unsupported: "Unsupported media type", RateLimited: "Too many requests", Unavailable: "Service unavailable",
-	Internal: "Internal error",
+	Internal: "Internal error", SecondFactor: "Second factor required",
 }
 
 // FieldError names one field that was refused and why. Messages never echo
