@@ -39,8 +39,13 @@ var BuiltinRoles = []Role{
 		RequestsRead, RequestsUpdate, ContactsRead, ContactsReveal, ConsentsManage}},
 	{ID: "supervisor", Name: "Старший оператор", Builtin: true, Permissions: []string{
 		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD, ContactsReveal, ConsentsManage}},
+	// The administrator holds every permission but the security officer's,
+	// so that they can assign the operators' and supervisors' roles (nobody
+	// grants more than they hold) yet cannot read the audit of their own
+	// actions. Security officers are created from the server console
+	// (okno user create --role security_officer) or by a security officer.
 	{ID: "admin", Name: "Администратор", Builtin: true, Permissions: []string{
-		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead,
+		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD, ContactsReveal, ConsentsManage,
 		UsersManage, RolesManage, FormsManage}},
 	{ID: "security_officer", Name: "Офицер безопасности", Builtin: true, Permissions: []string{
 		AuditRead, ContactsRead, ConsentsManage, SubjectsManage}},
