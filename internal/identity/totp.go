@@ -135,7 +135,8 @@ func (s *Service) matchTOTP(userID, sealed, code string, lastStep int64, now tim
 
 // EnableTOTP turns two-factor on when code matches the secret from setup,
 // and returns fresh recovery codes, shown this once. The session it is
-// called from has now proved a second factor and is no longer restricted.
+// called from has now proved a second factor and is no longer restricted;
+// the user's other password-only sessions end.
 func (s *Service) EnableTOTP(ctx context.Context, userID, sessionID, code string) ([]string, error) {
 	now := s.Now().UTC()
 	var codes []string
@@ -170,6 +171,12 @@ func (s *Service) EnableTOTP(ctx context.Context, userID, sessionID, code string
 				return err
 			}
 		}
+		// Other sessions opened with the password alone end: whoever holds
+		// them logs in again with a code (perhaps someone who had learned
+		// the password before the user enrolled).
+		if err := s.endPasswordOnlySessions(ctx, tx, userID, sessionID, now); err != nil {
+			return err
+		}
 		return s.emit(ctx, tx, s.record(ctx, now, "2fa.enabled", "user", userID, nil, map[string]string{"method": "totp"}))
 	})
 	if err != nil {
@@ -177,6 +184,35 @@ func (s *Service) EnableTOTP(ctx context.Context, userID, sessionID, code string
 	}
 	s.OnCommit()
 	return codes, nil
+}
+
+func (s *Service) endPasswordOnlySessions(ctx context.Context, tx *sql.Tx, userID, keep string, now time.Time) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM sessions WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL AND second_factor = FALSE AND expires_at > $3`, userID, keep, now)
+	if err != nil {
+		return err
+	}
+	var ended []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ended = append(ended, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range ended {
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $2 WHERE id = $1`, id, now); err != nil {
+			return err
+		}
+		if err := s.sessionRevoked(ctx, tx, now, "session.revoked", userID, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DisableTOTP turns two-factor off, given a current TOTP code or a recovery

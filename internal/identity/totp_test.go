@@ -46,6 +46,7 @@ func TestStoreTwoFactor(t *testing.T) {
 		if err != nil || !caller.User.EnrollmentRequired || len(caller.User.Permissions) != 0 {
 			t.Fatalf("restricted session authenticates as %+v %v", caller.User, err)
 		}
+		_, other, _ := login(LoginInput{}) // another device, password only
 		if st, _ := s.TwoFactor(ctx, admin.ID); st.Enabled || !st.Required {
 			t.Fatalf("status before enrollment %+v", st)
 		}
@@ -74,6 +75,9 @@ func TestStoreTwoFactor(t *testing.T) {
 		caller, err = s.Authenticate(ctx, sess.Token)
 		if err != nil || caller.User.EnrollmentRequired || !slices.Contains(caller.User.Permissions, perm.UsersManage) {
 			t.Fatalf("after enrollment: %+v %v", caller.User, err)
+		}
+		if _, err := s.Authenticate(ctx, other.Token); problem.CodeOf(err) != problem.Unauthorized {
+			t.Fatalf("a password-only session survived enrollment: %v", err)
 		}
 		rows, _ := s.DB.R.Query(`SELECT code_hash FROM recovery_codes WHERE user_id = $1`, admin.ID)
 		for rows.Next() {
