@@ -115,8 +115,8 @@ func TestSystemUsersAndRoles(t *testing.T) {
 		if resp.StatusCode != 201 || !strings.Contains(string(body), `"permissions":["requests.read","contacts.read"]`) {
 			t.Fatalf("create role: %d %s", resp.StatusCode, body)
 		}
-		resp, body = adm.call("POST", "/api/v1/roles", map[string]any{"id": "snoop", "name": "Любопытный", "permissions": []string{"requests.read", "patients.read_pd"}}, nil)
-		if pd := problemOf(t, body); resp.StatusCode != 403 || pd.Code != "forbidden" || !strings.Contains(pd.Detail, "patients.read_pd") {
+		resp, body = adm.call("POST", "/api/v1/roles", map[string]any{"id": "snoop", "name": "Любопытный", "permissions": []string{"requests.read", "audit.read"}}, nil)
+		if pd := problemOf(t, body); resp.StatusCode != 403 || pd.Code != "forbidden" || !strings.Contains(pd.Detail, "audit.read") {
 			t.Fatalf("a role with a permission the admin lacks: %d %s", resp.StatusCode, body)
 		}
 		resp, body = adm.call("PATCH", "/api/v1/roles/registrar", map[string]any{"permissions": []string{"requests.read", "audit.read"}}, nil)
@@ -141,14 +141,19 @@ func TestSystemUsersAndRoles(t *testing.T) {
 		if resp.StatusCode != 201 || !strings.Contains(string(body), `"login":"reg1"`) || strings.Contains(string(body), "password") {
 			t.Fatalf("create user: %d %s", resp.StatusCode, body)
 		}
-		resp, body = adm.call("POST", "/api/v1/users", map[string]string{"login": "sup2", "role": "supervisor", "password": password}, nil)
-		if resp.StatusCode != 403 || !strings.Contains(problemOf(t, body).Detail, "patients.read_pd") {
-			t.Fatalf("creating a supervisor as admin: %d %s", resp.StatusCode, body)
+		resp, body = adm.call("POST", "/api/v1/users", map[string]string{"login": "off2", "role": "security_officer", "password": password}, nil)
+		if resp.StatusCode != 403 || !strings.Contains(problemOf(t, body).Detail, "audit.read") {
+			t.Fatalf("creating a security officer as admin: %d %s", resp.StatusCode, body)
 		}
 		opID := userID(t, a, "operator")
-		resp, body = adm.call("PATCH", "/api/v1/users/"+opID, map[string]string{"role": "supervisor"}, nil)
+		resp, body = adm.call("PATCH", "/api/v1/users/"+opID, map[string]string{"role": "security_officer"}, nil)
 		if resp.StatusCode != 403 {
-			t.Fatalf("promoting to supervisor as admin: %d %s", resp.StatusCode, body)
+			t.Fatalf("making a security officer as admin: %d %s", resp.StatusCode, body)
+		}
+		// Nor can the administrator silence the officer who audits them.
+		resp, body = adm.call("PATCH", "/api/v1/users/"+userID(t, a, "officer"), map[string]bool{"blocked": true}, nil)
+		if resp.StatusCode != 403 {
+			t.Fatalf("blocking the security officer as admin: %d %s", resp.StatusCode, body)
 		}
 		if resp, _ := adm.call("PATCH", "/api/v1/users/01a1fb81-0a4e-7843-816b-a532f5ad9efa", map[string]bool{"blocked": true}, nil); resp.StatusCode != 404 {
 			t.Fatalf("blocking an unknown user: %d", resp.StatusCode)

@@ -90,7 +90,9 @@ type UserPatch struct {
 	Blocked *bool   `json:"blocked"`
 }
 
-// UpdateUser renames, re-roles, blocks or unblocks a user. Blocking revokes
+// UpdateUser renames, re-roles, blocks or unblocks a user whose role holds
+// nothing the grantor lacks, giving only a role within the grantor's
+// permissions. Blocking revokes
 // every session and token of the user in the same transaction, and is
 // announced so that the gateway drops their live connections at once.
 func (s *Service) UpdateUser(ctx context.Context, grantor principal.Principal, id string, p UserPatch) (UserInfo, error) {
@@ -100,6 +102,13 @@ func (s *Service) UpdateUser(ctx context.Context, grantor principal.Principal, i
 	err := s.DB.InTx(ctx, func(tx *sql.Tx) error {
 		cur, err := findUserInfo(ctx, tx, id)
 		if err != nil {
+			return err
+		}
+		held, err := rolePermissions(ctx, tx, cur.Role)
+		if err != nil {
+			return err
+		}
+		if err := checkReach(grantor, held, "a user"); err != nil {
 			return err
 		}
 		next := cur
@@ -282,8 +291,9 @@ func (s *Service) CreateRole(ctx context.Context, grantor principal.Principal, i
 
 var errNoRole = problem.New(problem.NotFound, "no such role")
 
-// UpdateRole renames a role or changes its permissions. Adding a permission
-// is granting it: only one the grantor holds. Removing is always allowed.
+// UpdateRole renames a role or changes its permissions, if the role holds
+// nothing the grantor lacks; adding a permission is granting it, so only one
+// the grantor holds.
 // Every holder of the role gains or loses the permissions with their next
 // call; the gateway drops their WebSockets so that pushes follow suit.
 func (s *Service) UpdateRole(ctx context.Context, grantor principal.Principal, id string, p RolePatch) (perm.Role, error) {
@@ -296,6 +306,9 @@ func (s *Service) UpdateRole(ctx context.Context, grantor principal.Principal, i
 			return errNoRole
 		}
 		if err != nil {
+			return err
+		}
+		if err := checkReach(grantor, cur.Permissions, "a role"); err != nil {
 			return err
 		}
 		next := cur

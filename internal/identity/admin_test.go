@@ -142,8 +142,8 @@ func TestStoreUsersAndRolesAdmin(t *testing.T) {
 		actx := principal.With(ctx, admin)
 
 		// Nobody grants more than they hold.
-		if _, err := s.CreateRole(actx, admin, RoleInput{ID: "registrar", Name: "Регистратор", Permissions: []string{perm.RequestsRead, perm.PatientsReadPD}}); problem.CodeOf(err) != problem.Forbidden ||
-			!strings.Contains(problem.BodyOf(err).Detail, perm.PatientsReadPD) {
+		if _, err := s.CreateRole(actx, admin, RoleInput{ID: "registrar", Name: "Регистратор", Permissions: []string{perm.RequestsRead, perm.AuditRead}}); problem.CodeOf(err) != problem.Forbidden ||
+			!strings.Contains(problem.BodyOf(err).Detail, perm.AuditRead) {
 			t.Fatalf("a role with a permission the admin lacks: %v", err)
 		}
 		if _, err := s.CreateRole(actx, admin, RoleInput{ID: "registrar", Name: "Регистратор", Permissions: []string{"patients.everything"}}); problem.CodeOf(err) != problem.Invalid ||
@@ -163,8 +163,15 @@ func TestStoreUsersAndRolesAdmin(t *testing.T) {
 		if _, err := s.UpdateRole(actx, admin, "registrar", RolePatch{Permissions: &[]string{perm.RequestsRead, perm.AuditRead}}); problem.CodeOf(err) != problem.Forbidden {
 			t.Fatalf("adding a permission the admin lacks: %v", err)
 		}
-		// Editing a role that holds what the admin lacks is fine as long as
-		// nothing is added: supervisors keep patients.read_pd.
+		// A role holding what the admin lacks is out of their reach, even to
+		// take permissions away: the security officer keeps the audit.
+		officerName := "Наблюдатель"
+		if _, err := s.UpdateRole(actx, admin, "security_officer", RolePatch{Name: &officerName}); problem.CodeOf(err) != problem.Forbidden {
+			t.Fatalf("renaming the security officer's role: %v", err)
+		}
+		if _, err := s.UpdateRole(actx, admin, "security_officer", RolePatch{Permissions: &[]string{perm.ContactsRead}}); problem.CodeOf(err) != problem.Forbidden {
+			t.Fatalf("taking the audit from security officers: %v", err)
+		}
 		sup, err := s.UpdateRole(actx, admin, "supervisor", RolePatch{Permissions: &[]string{perm.RequestsRead, perm.PatientsReadPD, perm.ContactsRead}})
 		if err != nil || !slices.Contains(sup.Permissions, perm.PatientsReadPD) || slices.Contains(sup.Permissions, perm.RequestsAssign) {
 			t.Fatalf("narrowing supervisors: %+v %v", sup, err)
@@ -174,18 +181,22 @@ func TestStoreUsersAndRolesAdmin(t *testing.T) {
 		}
 
 		// Users: only roles within the admin's own permissions.
-		if _, err := s.AddUser(actx, admin, NewUser{Login: "sidorova", Role: "supervisor", Password: testPassword}); problem.CodeOf(err) != problem.Forbidden {
-			t.Fatalf("creating a supervisor (patients.read_pd) as admin: %v", err)
+		if _, err := s.AddUser(actx, admin, NewUser{Login: "sidorova", Role: "security_officer", Password: testPassword}); problem.CodeOf(err) != problem.Forbidden {
+			t.Fatalf("creating a security officer (audit.read) as admin: %v", err)
 		}
 		u, err := s.AddUser(actx, admin, NewUser{Login: "sidorova", Name: "Анна Сидорова", Role: "registrar", Password: testPassword})
 		if err != nil || u.Login != "sidorova" || u.Role != "registrar" || u.Blocked || u.TwoFactorEnabled {
 			t.Fatalf("user %+v %v", u, err)
 		}
-		supRole := "supervisor"
-		if _, err := s.UpdateUser(actx, admin, u.ID, UserPatch{Role: &supRole}); problem.CodeOf(err) != problem.Forbidden {
-			t.Fatalf("promoting to supervisor as admin: %v", err)
+		offRole := "security_officer"
+		if _, err := s.UpdateUser(actx, admin, u.ID, UserPatch{Role: &offRole}); problem.CodeOf(err) != problem.Forbidden {
+			t.Fatalf("making a security officer as admin: %v", err)
 		}
 		yes := true
+		officer, _ := s.CreateUser(ctx, NewUser{Login: "savelev", Role: "security_officer", Password: testPassword})
+		if _, err := s.UpdateUser(actx, admin, officer.ID, UserPatch{Blocked: &yes}); problem.CodeOf(err) != problem.Forbidden {
+			t.Fatalf("blocking the security officer as admin: %v", err)
+		}
 		if _, err := s.UpdateUser(actx, admin, boss.ID, UserPatch{Blocked: &yes}); problem.CodeOf(err) != problem.Invalid {
 			t.Fatalf("blocking yourself: %v", err)
 		}
@@ -225,12 +236,12 @@ func TestStoreUsersAndRolesAdmin(t *testing.T) {
 
 		users, _ := s.ListUsers(ctx)
 		roles, _ := s.ListRoles(ctx)
-		if len(users) != 2 || len(roles) != len(perm.BuiltinRoles)+1 {
+		if len(users) != 3 || len(roles) != len(perm.BuiltinRoles)+1 {
 			t.Fatalf("%d users, %d roles", len(users), len(roles))
 		}
 
 		recs := auditRecords(t, s)
-		for action, want := range map[string]int{"role.created": 1, "role.updated": 1, "user.created": 2, "user.blocked": 1, "user.updated": 2} {
+		for action, want := range map[string]int{"role.created": 1, "role.updated": 1, "user.created": 3, "user.blocked": 1, "user.updated": 2} {
 			if got := countAudit(recs, action, "", ""); got != want {
 				t.Errorf("%d %s records, want %d", got, action, want)
 			}

@@ -37,6 +37,17 @@ func (s *Service) emit(ctx context.Context, tx *sql.Tx, r auditlog.Record) error
 // itself: an administrator cannot make anyone, or any role, mightier than
 // they are.
 func checkGrant(grantor principal.Principal, perms []string) error {
+	return checkHeld(grantor, perms, "you cannot grant permissions you do not hold: ")
+}
+
+// checkReach refuses to touch a role or a user holding permissions the
+// grantor lacks: an administrator can neither strip the security officer's
+// role of the audit nor block or demote the officer who reads it.
+func checkReach(grantor principal.Principal, perms []string, what string) error {
+	return checkHeld(grantor, perms, "you cannot change "+what+" holding permissions you do not hold: ")
+}
+
+func checkHeld(grantor principal.Principal, perms []string, msg string) error {
 	var missing []string
 	for _, p := range perms {
 		if !grantor.Can(p) {
@@ -44,7 +55,7 @@ func checkGrant(grantor principal.Principal, perms []string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return problem.New(problem.Forbidden, "you cannot grant permissions you do not hold: "+strings.Join(missing, ", "))
+		return problem.New(problem.Forbidden, msg+strings.Join(missing, ", "))
 	}
 	return nil
 }
