@@ -200,6 +200,7 @@ func Open(ctx context.Context, cfg config.Config, only string, extra map[string]
 			JS:               a.Bus.JS,
 			IntakeRatePerMin: cfg.IntakeRatePerMin,
 			LoginRatePerMin:  cfg.LoginRatePerMin,
+			APIRatePerMin:    cfg.APIRatePerMin,
 			SecureCookies:    cfg.TLSCert != "" || cfg.BehindTLSProxy,
 			TrustedProxies:   proxies,
 			UI:               ui,

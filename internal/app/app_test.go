@@ -608,3 +608,19 @@ func TestSystemIntakeCORS(t *testing.T) {
 		}
 	}
 }
+
+func TestSystemAPIRateLimit(t *testing.T) {
+	cfg := baseConfig(t.TempDir(), "", "")
+	cfg.APIRatePerMin = 5
+	a := boot(t, cfg, false)
+	b := a.browser()
+	b.login("supervisor")
+	codes := map[int]int{}
+	for i := 0; i < 7; i++ {
+		r, _ := b.do("GET", "/api/v1/requests", "", nil, nil)
+		codes[r.StatusCode]++
+	}
+	if codes[200] != 5 || codes[429] != 2 {
+		t.Fatalf("answers %v, want 5×200 then 2×429", codes)
+	}
+}

@@ -24,6 +24,7 @@ type Config struct {
 	Demo              bool          `env:"OKNO_DEMO"`
 	IntakeRatePerMin  int           `env:"OKNO_INTAKE_RATE_PER_MIN" envDefault:"30"`
 	LoginRatePerMin   int           `env:"OKNO_LOGIN_RATE_PER_MIN" envDefault:"20"`
+	APIRatePerMin     int           `env:"OKNO_API_RATE_PER_MIN" envDefault:"600"`
 	InternalToken     string        `env:"OKNO_INTERNAL_TOKEN"`
 	InternalTokenFile string        `env:"OKNO_INTERNAL_TOKEN_FILE,file"`
 	IdentityURL       string        `env:"OKNO_IDENTITY_URL"`
@@ -70,7 +71,7 @@ func (c Config) Validate() error {
 	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
 		return fmt.Errorf("config: OKNO_DB must be a postgres:// URL")
 	}
-	if c.IntakeRatePerMin < 0 || c.LoginRatePerMin < 0 {
+	if c.IntakeRatePerMin < 0 || c.LoginRatePerMin < 0 || c.APIRatePerMin < 0 {
 		return fmt.Errorf("config: rates must not be negative")
 	}
 	if _, err := c.Proxies(); err != nil {

@@ -44,6 +44,7 @@ type Config struct {
 	JS               jetstream.JetStream // events to push; nil disables the push
 	IntakeRatePerMin int
 	LoginRatePerMin  int
+	APIRatePerMin    int // per signed-in user, every authenticated route; 0 = off
 	SecureCookies    bool
 	TrustedProxies   []*net.IPNet
 	UI               fs.FS                   // the built web UI; nil serves a notice
@@ -61,6 +62,7 @@ type Gateway struct {
 	audit    *client
 	hub      *hub
 	intake   *limiter
+	api      *limiter
 	login    *limiter
 	routes   []Route
 	handler  http.Handler
@@ -94,6 +96,7 @@ func New(cfg Config) *Gateway {
 		cc:       newClient(cfg.ContactCenter, cfg.InternalToken),
 		audit:    newClient(cfg.Audit, cfg.InternalToken),
 		intake:   newLimiter(cfg.IntakeRatePerMin),
+		api:      newLimiter(cfg.APIRatePerMin),
 		login:    newLimiter(cfg.LoginRatePerMin),
 		metrics:  newMetrics(cfg.Registry),
 		started:  time.Now(),
@@ -127,6 +130,11 @@ func New(cfg Config) *Gateway {
 		{"GET /api/v1/requests", perm.RequestsRead, cc},
 		{"GET /api/v1/requests/{id}", perm.RequestsRead, cc},
 		{"POST /api/v1/contacts/{id}/reveal", perm.ContactsReveal, cc},
+		{"POST /api/v1/contacts/search", perm.ContactsRead, cc},
+		{"GET /api/v1/contacts/{id}/consents", perm.ContactsRead, cc},
+		{"POST /api/v1/contacts/{id}/consents/{consent}/withdraw", perm.ConsentsManage, cc},
+		{"GET /api/v1/contacts/{id}/subject-report", perm.SubjectsManage, cc},
+		{"POST /api/v1/contacts/{id}/anonymize", perm.SubjectsManage, cc},
 		{"GET /api/v1/audit", perm.AuditRead, audit},
 		{"GET /api/v1/audit/export.csv", perm.AuditRead, audit},
 		{"GET /api/v1/ws", perm.RequestsRead, http.HandlerFunc(g.handleWS)},
@@ -170,6 +178,7 @@ func (g *Gateway) Run(ctx context.Context) {
 			case now := <-t.C:
 				g.intake.sweep(now)
 				g.login.sweep(now)
+				g.api.sweep(now)
 			}
 		}
 	}()
@@ -209,6 +218,11 @@ func (g *Gateway) guard(rt Route) http.Handler {
 			}
 			if rt.Perm != Authenticated && rt.Perm != Enrolling && !contains(u.Permissions, rt.Perm) {
 				problem.Write(w, r, problem.New(problem.Forbidden, "this action needs the permission "+rt.Perm))
+				return
+			}
+			if !g.api.Allow(u.ID, g.cfg.Now()) {
+				w.Header().Set("Retry-After", "60")
+				problem.Write(w, r, problem.New(problem.RateLimited, "too many requests from this account, try again in a minute"))
 				return
 			}
 			p.UserID, p.Login, p.Role = u.ID, u.Login, u.Role
