@@ -46,7 +46,8 @@ e2e: build
 
 ## fuzz: each parser of outside input under the fuzzer for FUZZTIME (CI runs it briefly)
 FUZZTIME ?= 10s
-FUZZ_TARGETS := FuzzParseWebForm:./internal/contactcenter FuzzOpen:./internal/vault
+FUZZ_TARGETS := FuzzParseWebForm:./internal/contactcenter FuzzOpen:./internal/vault \
+	FuzzParseLogin:./internal/gateway FuzzCredential:./internal/gateway
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		name=$${t%%:*}; pkg=$${t#*:}; \

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -123,29 +124,9 @@ func (g *Gateway) handleLogin(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, problem.New(problem.RateLimited, "too many login attempts from this address, try again in a minute"))
 		return
 	}
-	var in struct {
-		Login        string `json:"login"`
-		Password     string `json:"password"`
-		TOTPCode     string `json:"totp_code"`
-		RecoveryCode string `json:"recovery_code"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		if problem.CodeOf(err) == problem.TooLarge {
-			problem.Write(w, r, err)
-			return
-		}
-		problem.Write(w, r, problem.New(problem.Malformed, "the body must be a JSON object with login and password"))
-		return
-	}
-	var fe []problem.FieldError
-	if strings.TrimSpace(in.Login) == "" {
-		fe = append(fe, problem.FieldError{Field: "login", Message: "is required"})
-	}
-	if in.Password == "" {
-		fe = append(fe, problem.FieldError{Field: "password", Message: "is required"})
-	}
-	if len(fe) > 0 {
-		problem.Write(w, r, problem.Fields(fe))
+	in, err := parseLogin(r.Body)
+	if err != nil {
+		problem.Write(w, r, err)
 		return
 	}
 	var out struct {
@@ -155,7 +136,7 @@ func (g *Gateway) handleLogin(w http.ResponseWriter, r *http.Request) {
 			ExpiresAt time.Time `json:"expires_at"`
 		} `json:"session"`
 	}
-	err := g.identity.call(r.Context(), http.MethodPost, "/auth/login", p,
+	err = g.identity.call(r.Context(), http.MethodPost, "/auth/login", p,
 		map[string]string{"login": in.Login, "password": in.Password, "totp_code": in.TOTPCode,
 			"recovery_code": in.RecoveryCode, "user_agent": r.UserAgent()}, &out)
 	if err != nil {
@@ -178,4 +159,34 @@ func (g *Gateway) handleLogout(w http.ResponseWriter, r *http.Request) {
 
 func (g *Gateway) handleMe(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]User{"user": userFrom(r.Context())})
+}
+
+// loginInput is what a login form sends.
+type loginInput struct {
+	Login        string `json:"login"`
+	Password     string `json:"password"`
+	TOTPCode     string `json:"totp_code"`
+	RecoveryCode string `json:"recovery_code"`
+}
+
+// parseLogin reads a login body: one JSON object with login and password.
+func parseLogin(body io.Reader) (loginInput, error) {
+	var in loginInput
+	if err := json.NewDecoder(body).Decode(&in); err != nil {
+		if problem.CodeOf(err) == problem.TooLarge {
+			return in, err
+		}
+		return in, problem.New(problem.Malformed, "the body must be a JSON object with login and password")
+	}
+	var fe []problem.FieldError
+	if strings.TrimSpace(in.Login) == "" {
+		fe = append(fe, problem.FieldError{Field: "login", Message: "is required"})
+	}
+	if in.Password == "" {
+		fe = append(fe, problem.FieldError{Field: "password", Message: "is required"})
+	}
+	if len(fe) > 0 {
+		return in, problem.Fields(fe)
+	}
+	return in, nil
 }
