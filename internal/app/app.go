@@ -327,13 +327,19 @@ func (a *App) startBackground(ctx context.Context) {
 		})
 	}
 	if a.Audit != nil {
-		c := &events.Consumer{DB: a.Audit.DB, JS: a.Bus.JS, Stream: bus.Stream, Durable: "audit",
-			Filters: []string{"*" + auditlog.SubjectSuffix}, Handle: a.Audit.Apply}
-		goRun(func(ctx context.Context) {
-			if err := c.Run(ctx); err != nil {
-				slog.Error("consumer stopped", "err", err)
-			}
-		})
+		// One durable consumer per emitting service: a filter spanning
+		// several stream subjects ("*.audit.recorded") needs NATS 2.10, and
+		// clinics run older servers too. The chain stays linear: appends are
+		// serialized by the audit database.
+		for _, svc := range bus.Services {
+			c := &events.Consumer{DB: a.Audit.DB, JS: a.Bus.JS, Stream: bus.Stream, Durable: "audit-" + svc,
+				Filters: []string{svc + auditlog.SubjectSuffix}, Handle: a.Audit.Apply}
+			goRun(func(ctx context.Context) {
+				if err := c.Run(ctx); err != nil {
+					slog.Error("consumer stopped", "consumer", c.Durable, "err", err)
+				}
+			})
+		}
 	}
 	if a.Gateway != nil {
 		goRun(a.Gateway.Run)

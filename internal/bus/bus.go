@@ -20,8 +20,17 @@ import (
 // Stream is the JetStream stream that carries every service's events.
 const Stream = "OKNO"
 
+// Services are the publishing services: each owns the subject root of its name.
+var Services = []string{"identity", "contactcenter", "chat", "mis", "audit"}
+
 // Subjects the stream holds: one root per publishing service.
-var Subjects = []string{"identity.>", "contactcenter.>", "chat.>", "mis.>", "audit.>"}
+var Subjects = func() []string {
+	out := make([]string, len(Services))
+	for i, s := range Services {
+		out[i] = s + ".>"
+	}
+	return out
+}()
 
 // Bus is a connection to JetStream, with the embedded server when Okno runs one.
 type Bus struct {
