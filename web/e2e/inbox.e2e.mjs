@@ -1,12 +1,14 @@
 // Browser test of the single window, against a running Okno (UI + API on one origin):
 // sign in, post a web form from outside, see it arrive live, open it, switch the language.
+// The form's person (phone, name, request id) is left in e2e/artifacts/inbox-subject.json
+// for security.e2e.mjs, which finds and forgets them on the data-subject page.
 //
 //   OKNO_URL=http://127.0.0.1:18080 OKNO_LOGIN=… OKNO_PASSWORD=… npm run e2e
 //
 // Env: OKNO_URL, OKNO_LOGIN, OKNO_PASSWORD, OKNO_FORM_KEY (default "demo"),
 // CHROMIUM_PATH (default /usr/bin/chromium). Screenshots go to e2e/artifacts/.
 // Plain Node + playwright-core driving the system's chromium; nothing is downloaded.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +16,8 @@ import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const artifacts = path.join(here, 'artifacts');
+// The person this test creates, for security.e2e.mjs to find on the data-subject page.
+const SUBJECT_FILE = path.join(artifacts, 'inbox-subject.json');
 
 const BASE = (process.env.OKNO_URL || 'http://127.0.0.1:18080').replace(/\/+$/, '');
 const LOGIN = process.env.OKNO_LOGIN || '';
@@ -127,6 +131,7 @@ async function main() {
       check(res.status === 201, `intake: want 201, got ${res.status}: ${text.slice(0, 300)}`);
       const body = JSON.parse(text);
       check(typeof body.id === 'string' && body.id !== '', `intake: no id in ${text.slice(0, 300)}`);
+      await writeFile(SUBJECT_FILE, JSON.stringify({ phone: PHONE, name: NAME, request_id: body.id }) + '\n');
       return body.id;
     });
 

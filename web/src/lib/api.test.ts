@@ -1,5 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, ApiError, apiFetch, onUnauthorized, parseProblem, parseRetryAfter, readCookie, requestListQuery } from './api';
+import {
+  api,
+  ApiError,
+  apiFetch,
+  onUnauthorized,
+  parseProblem,
+  parseRetryAfter,
+  readCookie,
+  requestListQuery,
+  subjectReportHref,
+} from './api';
 
 function problemResponse(status: number, body: unknown, type = 'application/problem+json') {
   return new Response(typeof body === 'string' ? body : JSON.stringify(body), {
@@ -159,6 +169,40 @@ describe('auth and security calls', () => {
     vi.stubGlobal('fetch', fetchMock);
     await api.audit({ actor: '', object: '', object_type: '', action: 'contact.reveal', from: '', to: '' }, '17');
     expect(fetchMock.mock.calls[0][0]).toBe('/api/v1/audit?action=contact.reveal&limit=100&cursor=17');
+  });
+});
+
+describe('data-subject calls', () => {
+  it('searches with the phone or e-mail in the body, never in the URL', async () => {
+    vi.stubGlobal('document', { cookie: 'okno_csrf=c1' });
+    const fetchMock = vi.fn(async (_url: string, _init: RequestInit) => new Response('{"items":[]}', { status: 200 }));
+    vi.stubGlobal('fetch', fetchMock);
+    await api.searchContacts({ phone: '+7 343 200-00-00' });
+    await api.searchContacts({ email: 'a@b.ru' });
+    for (const [url, init] of fetchMock.mock.calls) {
+      expect(url).toBe('/api/v1/contacts/search');
+      expect(init.method).toBe('POST');
+      expect((init.headers as Record<string, string>)['X-CSRF-Token']).toBe('c1');
+    }
+    expect(JSON.parse(String(fetchMock.mock.calls[0][1].body))).toEqual({ phone: '+7 343 200-00-00' });
+    expect(JSON.parse(String(fetchMock.mock.calls[1][1].body))).toEqual({ email: 'a@b.ru' });
+  });
+
+  it('escapes the contact and consent ids in consents, withdrawal, report and anonymization', async () => {
+    const fetchMock = vi.fn(async (_url: string, _init: RequestInit) => new Response(null, { status: 204 }));
+    vi.stubGlobal('fetch', fetchMock);
+    await api.withdrawConsent('c/1', 'k?2');
+    await api.anonymizeContact('c/1');
+    fetchMock.mockImplementation(async () => new Response('{"items":[]}', { status: 200 }));
+    await api.contactConsents('c/1');
+    await api.subjectReport('c/1');
+    expect(fetchMock.mock.calls.map((c) => [c[1].method, c[0]])).toEqual([
+      ['POST', '/api/v1/contacts/c%2F1/consents/k%3F2/withdraw'],
+      ['POST', '/api/v1/contacts/c%2F1/anonymize'],
+      ['GET', '/api/v1/contacts/c%2F1/consents'],
+      ['GET', '/api/v1/contacts/c%2F1/subject-report'],
+    ]);
+    expect(subjectReportHref('c/1')).toBe('/api/v1/contacts/c%2F1/subject-report');
   });
 });
 

@@ -5,6 +5,9 @@ import type {
   ApiToken,
   AuditFilters,
   AuditPage,
+  ConsentRecord,
+  Contact,
+  ContactSearch,
   CreatedToken,
   Items,
   LoginCredentials,
@@ -17,6 +20,7 @@ import type {
   RequestFilters,
   RequestPage,
   Session,
+  SubjectReport,
   TotpSetup,
   User,
   UserPatch,
@@ -174,6 +178,11 @@ export function requestListQuery(filters: RequestFilters, cursor: string | null,
 
 const seg = encodeURIComponent;
 
+/** The data-subject report as a file: a plain link, the session cookie authenticates. */
+export function subjectReportHref(contactId: string): string {
+  return `/api/v1/contacts/${seg(contactId)}/subject-report`;
+}
+
 export const api = {
   login: (credentials: LoginCredentials) =>
     apiFetch<{ user: User }>('/api/v1/auth/login', { method: 'POST', body: credentials, quiet401: true }),
@@ -206,6 +215,17 @@ export const api = {
   createRole: (role: Omit<Role, 'builtin'>) => apiFetch<Role>('/api/v1/roles', { method: 'POST', body: role }),
   updateRole: (id: string, patch: RolePatch) =>
     apiFetch<Role>(`/api/v1/roles/${seg(id)}`, { method: 'PATCH', body: patch }),
+
+  // Data subjects (152-FZ). The phone or e-mail searched for goes in the body, never in a URL.
+  searchContacts: (by: ContactSearch, signal?: AbortSignal) =>
+    apiFetch<Items<Contact>>('/api/v1/contacts/search', { method: 'POST', body: by, signal }),
+  contactConsents: (contactId: string, signal?: AbortSignal) =>
+    apiFetch<Items<ConsentRecord>>(`/api/v1/contacts/${seg(contactId)}/consents`, { signal }),
+  withdrawConsent: (contactId: string, consentId: string) =>
+    apiFetch<void>(`/api/v1/contacts/${seg(contactId)}/consents/${seg(consentId)}/withdraw`, { method: 'POST' }),
+  subjectReport: (contactId: string, signal?: AbortSignal) => apiFetch<SubjectReport>(subjectReportHref(contactId), { signal }),
+  anonymizeContact: (contactId: string) =>
+    apiFetch<void>(`/api/v1/contacts/${seg(contactId)}/anonymize`, { method: 'POST' }),
 
   audit: (filters: AuditFilters, cursor: string | null, signal?: AbortSignal) =>
     apiFetch<AuditPage>(`/api/v1/audit?${auditQuery(filters, cursor, AUDIT_PAGE_SIZE)}`, { signal }),

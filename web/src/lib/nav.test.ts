@@ -24,8 +24,17 @@ describe('navLinks', () => {
   it('shows each section to holders of its permission only', () => {
     expect(keys(operator)).toEqual(['inbox']);
     expect(keys(admin)).toEqual(['inbox', 'users', 'roles']);
-    expect(keys(officer)).toEqual(['audit']);
-    expect(keys(user('all', ['requests.read', 'audit.read', 'users.manage', 'roles.manage']))).toEqual(['inbox', 'audit', 'users', 'roles']);
+    expect(keys(officer)).toEqual(['audit', 'subjects']);
+    expect(keys(user('all', ['requests.read', 'audit.read', 'subjects.manage', 'users.manage', 'roles.manage']))).toEqual([
+      'inbox',
+      'audit',
+      'subjects',
+      'users',
+      'roles',
+    ]);
+    // Consents alone (an operator) do not open the data-subject page.
+    expect(keys(user('dpo', ['contacts.read', 'consents.manage']))).toEqual([]);
+    expect(keys(user('dpo', ['contacts.read', 'subjects.manage']))).toEqual(['subjects']);
     expect(keys(nobody)).toEqual([]);
     expect(keys(null)).toEqual([]);
   });
@@ -35,9 +44,10 @@ describe('navLinks', () => {
   });
 
   it('carries the test ids the browser test uses', () => {
-    expect(navLinks(user('all', ['requests.read', 'audit.read', 'users.manage', 'roles.manage'])).map((l) => l.testId)).toEqual([
+    expect(navLinks(user('all', ['requests.read', 'audit.read', 'subjects.manage', 'users.manage', 'roles.manage'])).map((l) => l.testId)).toEqual([
       'nav-inbox',
       'nav-audit',
+      'nav-subjects',
       'nav-users',
       'nav-roles',
     ]);
@@ -48,8 +58,9 @@ describe('homePath', () => {
   it('sends each role to its first section', () => {
     expect(homePath(operator)).toBe('/');
     expect(homePath(admin)).toBe('/');
-    // The security officer has no requests.read: never the inbox.
+    // The security officer has no requests.read: never the inbox; the audit before the subjects.
     expect(homePath(officer)).toBe('/audit/');
+    expect(homePath(user('dpo', ['contacts.read', 'subjects.manage']))).toBe('/subjects/');
     expect(homePath(user('useradmin', ['users.manage']))).toBe('/admin/users/');
     expect(homePath(nobody)).toBe('/profile/');
   });
@@ -64,6 +75,7 @@ describe('redirectFor', () => {
   it('lets holders of the permission stay', () => {
     expect(redirectFor(operator, { permission: 'requests.read' })).toBeNull();
     expect(redirectFor(officer, { permission: 'audit.read' })).toBeNull();
+    expect(redirectFor(officer, { permission: 'subjects.manage' })).toBeNull();
     expect(redirectFor(officer, {})).toBeNull();
   });
 
@@ -71,6 +83,8 @@ describe('redirectFor', () => {
     expect(redirectFor(officer, { permission: 'requests.read' })).toBe('/audit/');
     expect(redirectFor(operator, { permission: 'audit.read' })).toBe('/');
     expect(redirectFor(operator, { permission: 'users.manage' })).toBe('/');
+    expect(redirectFor(operator, { permission: 'subjects.manage' })).toBe('/');
+    expect(redirectFor(admin, { permission: 'subjects.manage' })).toBe('/');
   });
 
   it('holds a session that must enroll on the enrollment page', () => {
@@ -86,6 +100,7 @@ describe('activeNav and can', () => {
     expect(activeNav('/')).toBe('inbox');
     expect(activeNav('/audit/')).toBe('audit');
     expect(activeNav('/audit')).toBe('audit');
+    expect(activeNav('/subjects/')).toBe('subjects');
     expect(activeNav('/admin/users/')).toBe('users');
     expect(activeNav('/admin/roles/')).toBe('roles');
     expect(activeNav('/profile/')).toBeNull();

@@ -6,6 +6,7 @@ import type { User } from './types';
 export const ROUTES = {
   inbox: '/',
   audit: '/audit/',
+  subjects: '/subjects/',
   users: '/admin/users/',
   roles: '/admin/roles/',
   profile: '/profile/',
@@ -13,7 +14,7 @@ export const ROUTES = {
   login: '/login/',
 } as const;
 
-export type NavKey = 'inbox' | 'audit' | 'users' | 'roles';
+export type NavKey = 'inbox' | 'audit' | 'subjects' | 'users' | 'roles';
 
 export interface NavLink {
   key: NavKey;
@@ -27,6 +28,7 @@ export interface NavLink {
 export const NAV_LINKS: readonly NavLink[] = [
   { key: 'inbox', href: ROUTES.inbox, label: 'nav.inbox', permission: 'requests.read', testId: 'nav-inbox' },
   { key: 'audit', href: ROUTES.audit, label: 'nav.audit', permission: 'audit.read', testId: 'nav-audit' },
+  { key: 'subjects', href: ROUTES.subjects, label: 'nav.subjects', permission: 'subjects.manage', testId: 'nav-subjects' },
   { key: 'users', href: ROUTES.users, label: 'nav.users', permission: 'users.manage', testId: 'nav-users' },
   { key: 'roles', href: ROUTES.roles, label: 'nav.roles', permission: 'roles.manage', testId: 'nav-roles' },
 ];

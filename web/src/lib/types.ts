@@ -212,6 +212,31 @@ export interface RequestPage {
   next_cursor: string | null;
 }
 
+/** POST /contacts/search: one of the two, in the body (never in a URL). */
+export type ContactSearch = { phone: string; email?: never } | { email: string; phone?: never };
+
+/** One consent a person gave (152-FZ), as the data-subject pages see it. */
+export interface ConsentRecord {
+  id: string;
+  request_id: string;
+  /** "personal_data_processing", … */
+  purpose: string;
+  text_version: string;
+  channel: string;
+  given_at: string;
+  withdrawn_at: string | null;
+}
+
+/** Everything the contact center holds on one person (GET /contacts/{id}/subject-report). */
+export interface SubjectReport {
+  generated_at: string;
+  contact: Contact;
+  /** Set once the person was forgotten: name, phone, e-mail and request texts are then empty. */
+  anonymized_at: string | null;
+  requests: PatientRequest[];
+  consents: ConsentRecord[];
+}
+
 /** RFC 9457 problem details, as the backend sends them. */
 export interface Problem {
   type?: string;
