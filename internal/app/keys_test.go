@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/okno-crm/okno/internal/audit"
 	"github.com/okno-crm/okno/internal/testenv"
 )
 
@@ -35,6 +36,10 @@ func TestStoreKeyRotationOnline(t *testing.T) {
 		if v, _ := a.CC.KeyVersions(ctx); len(v) != 1 || v[0] != 2 {
 			t.Fatalf("key versions after rotation: %v", v)
 		}
+		waitUntil(t, "the rotation in the audit", func() bool {
+			items, _, err := a.Audit.Find(ctx, audit.Filter{Action: "keys.rotated", Limit: 5})
+			return err == nil && len(items) == 1 && items[0].ObjectID == "2"
+		})
 		var stale int
 		_ = a.CC.DB.R.QueryRow(`SELECT COUNT(*) FROM contacts WHERE name_sealed LIKE 'v1.%' OR phone_sealed LIKE 'v1.%'`).Scan(&stale)
 		if stale != 0 {

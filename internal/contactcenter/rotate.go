@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/okno-crm/okno/internal/auditlog"
+	"github.com/okno-crm/okno/internal/principal"
 )
 
 // RotateResult says what a key rotation did.
@@ -58,7 +61,15 @@ func (s *Service) RotateKeys(ctx context.Context, settle time.Duration) (RotateR
 		return res, err
 	}
 	res.RetiredKey = true
-	return res, nil
+	now := s.Now().UTC()
+	err = s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		return auditlog.Emit(ctx, tx, "contactcenter", auditRecord(principal.System(), now, "keys.rotated", "data_key", strconv.Itoa(v), nil,
+			map[string]string{"contacts_resealed": strconv.Itoa(res.Contacts), "requests_resealed": strconv.Itoa(res.Requests)}))
+	})
+	if err == nil {
+		s.OnCommit()
+	}
+	return res, err
 }
 
 // reseal re-encrypts, in batches, every row of table holding a value sealed

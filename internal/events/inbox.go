@@ -47,23 +47,72 @@ func (c *Consumer) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", c.Durable, err)
 	}
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		if err := c.apply(ctx, m.Data()); err != nil {
-			slog.Warn("event not applied, will be redelivered", "consumer", c.Durable, "subject", m.Subject(), "err", err)
-			_ = m.NakWithDelay(time.Second)
-			return
-		}
-		_ = m.Ack()
-	})
+	// Events are applied in batches: whatever is waiting (up to 256) goes
+	// into one transaction, so a burst costs one fsync, not one per event.
+	it, err := cons.Messages(jetstream.PullMaxMessages(512))
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", c.Durable, err)
 	}
-	<-ctx.Done()
-	cc.Stop()
-	return nil
+	defer it.Stop()
+	for {
+		m, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			slog.Warn("consumer stopped reading, retrying", "consumer", c.Durable, "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		msgs := []jetstream.Msg{m}
+		for len(msgs) < 256 {
+			more, err := it.Next(jetstream.NextMaxWait(time.Millisecond))
+			if err != nil {
+				break
+			}
+			msgs = append(msgs, more)
+		}
+		c.applyBatch(ctx, msgs)
+	}
+}
+
+// applyBatch applies msgs in one transaction and acknowledges them; when
+// that fails it applies them one by one, so that one bad event holds up
+// only itself.
+func (c *Consumer) applyBatch(ctx context.Context, msgs []jetstream.Msg) {
+	err := c.DB.InTx(ctx, func(tx *sql.Tx) error {
+		for _, m := range msgs {
+			if err := c.applyTx(ctx, tx, m.Data()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		for _, m := range msgs {
+			_ = m.Ack()
+		}
+		return
+	}
+	for _, m := range msgs {
+		if err := c.apply(ctx, m.Data()); err != nil {
+			slog.Warn("event not applied, will be redelivered", "consumer", c.Durable, "subject", m.Subject(), "err", err)
+			_ = m.NakWithDelay(time.Second)
+			continue
+		}
+		_ = m.Ack()
+	}
 }
 
 func (c *Consumer) apply(ctx context.Context, data []byte) error {
+	return c.DB.InTx(ctx, func(tx *sql.Tx) error { return c.applyTx(ctx, tx, data) })
+}
+
+func (c *Consumer) applyTx(ctx context.Context, tx *sql.Tx, data []byte) error {
 	var e Envelope
 	if err := json.Unmarshal(data, &e); err != nil || e.ID == "" {
 		// A message we cannot read will never become readable: drop it.
@@ -74,13 +123,11 @@ func (c *Consumer) apply(ctx context.Context, data []byte) error {
 	if c.Now != nil {
 		now = c.Now
 	}
-	return c.DB.InTx(ctx, func(tx *sql.Tx) error {
-		fresh, err := MarkHandled(ctx, tx, e.ID, now())
-		if err != nil || !fresh {
-			return err
-		}
-		return c.Handle(ctx, tx, e)
-	})
+	fresh, err := MarkHandled(ctx, tx, e.ID, now())
+	if err != nil || !fresh {
+		return err
+	}
+	return c.Handle(ctx, tx, e)
 }
 
 // MarkHandled records an event id in the inbox and reports whether it was new.
