@@ -1,7 +1,6 @@
 package contactcenter
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"slices"
@@ -9,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/okno-crm/okno/internal/auditlog"
+	"github.com/okno-crm/okno/internal/httpapi"
 	"github.com/okno-crm/okno/internal/idempotency"
 	"github.com/okno-crm/okno/internal/ids"
 	"github.com/okno-crm/okno/internal/perm"
@@ -40,13 +40,6 @@ func (s *Service) Handler(internalToken string) http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	return principal.Middleware(internalToken, mux)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 // allowCORS lets the clinic's own website post to a form from the browser;
@@ -200,7 +193,7 @@ func (s *Service) handleListRequests(w http.ResponseWriter, r *http.Request) {
 	if next != "" {
 		resp.NextCursor = &next
 	}
-	writeJSON(w, http.StatusOK, resp)
+	httpapi.WriteJSON(w, http.StatusOK, resp)
 }
 
 func (s *Service) handleGetRequest(w http.ResponseWriter, r *http.Request) {
@@ -221,7 +214,7 @@ func (s *Service) handleGetRequest(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, req)
+	httpapi.WriteJSON(w, http.StatusOK, req)
 }
 
 // handleReveal shows one contact's phone and e-mail unmasked, and records
@@ -242,5 +235,5 @@ func (s *Service) handleReveal(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"id": c.ID, "phone": c.Phone, "email": c.Email})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"id": c.ID, "phone": c.Phone, "email": c.Email})
 }

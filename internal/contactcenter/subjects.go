@@ -12,6 +12,7 @@ import (
 
 	"github.com/okno-crm/okno/internal/auditlog"
 	"github.com/okno-crm/okno/internal/events"
+	"github.com/okno-crm/okno/internal/httpapi"
 	"github.com/okno-crm/okno/internal/ids"
 	"github.com/okno-crm/okno/internal/phone"
 	"github.com/okno-crm/okno/internal/principal"
@@ -230,7 +231,7 @@ func (s *Service) handleSearchContacts(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string][]Contact{"items": found})
+	httpapi.WriteJSON(w, http.StatusOK, map[string][]Contact{"items": found})
 }
 
 func validContact(w http.ResponseWriter, r *http.Request) (string, bool) {
@@ -256,7 +257,7 @@ func (s *Service) handleConsents(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string][]ConsentRecord{"items": list})
+	httpapi.WriteJSON(w, http.StatusOK, map[string][]ConsentRecord{"items": list})
 }
 
 func (s *Service) handleWithdrawConsent(w http.ResponseWriter, r *http.Request) {
@@ -288,7 +289,7 @@ func (s *Service) handleSubjectReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="okno-subject-report-`+id+`.json"`)
-	writeJSON(w, http.StatusOK, rep)
+	httpapi.WriteJSON(w, http.StatusOK, rep)
 }
 
 func (s *Service) handleAnonymize(w http.ResponseWriter, r *http.Request) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/okno-crm/okno/internal/httpapi"
 	"github.com/okno-crm/okno/internal/principal"
 	"github.com/okno-crm/okno/internal/problem"
 )
@@ -110,13 +111,6 @@ func (g *Gateway) clearSessionCookies(w http.ResponseWriter) {
 	}
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func (g *Gateway) handleLogin(w http.ResponseWriter, r *http.Request) {
 	p := principal.From(r.Context())
 	if !g.login.Allow(p.ClientAddr, g.cfg.Now()) {
@@ -144,7 +138,7 @@ func (g *Gateway) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.setSessionCookies(w, out.Session.Token, out.Session.ExpiresAt)
-	writeJSON(w, http.StatusOK, map[string]User{"user": out.User})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]User{"user": out.User})
 }
 
 func (g *Gateway) handleLogout(w http.ResponseWriter, r *http.Request) {
@@ -158,7 +152,7 @@ func (g *Gateway) handleLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gateway) handleMe(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]User{"user": userFrom(r.Context())})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]User{"user": userFrom(r.Context())})
 }
 
 // loginInput is what a login form sends.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/okno-crm/okno/internal/httpapi"
 	"github.com/okno-crm/okno/internal/perm"
 	"github.com/okno-crm/okno/internal/principal"
 	"github.com/okno-crm/okno/internal/problem"
@@ -71,13 +72,6 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // answer writes v with status, or err as a problem.
 func answer(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
 	if err != nil {
@@ -88,7 +82,7 @@ func answer(w http.ResponseWriter, r *http.Request, status int, v any, err error
 		w.WriteHeader(status)
 		return
 	}
-	writeJSON(w, status, v)
+	httpapi.WriteJSON(w, status, v)
 }
 
 type items[T any] struct {
