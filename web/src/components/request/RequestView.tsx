@@ -3,6 +3,7 @@
 import { Anchor, Badge, Button, Group, Paper, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useEffect, useState, type ReactNode } from 'react';
 import { apiFetch } from '@/lib/api';
+import { formatPhone } from '@/lib/phone';
 import { useLang, useT } from '@/lib/i18n';
 import { formatDateTime } from '@/lib/time';
 import type { PatientRequest, RevealedContact } from '@/lib/types';
@@ -75,7 +76,7 @@ export function RequestView({ item }: { item: PatientRequest }) {
               <span data-testid="contact-phone" data-masked="true">{contact.phone || NONE}</span>
             ) : contact.phone ? (
               <Anchor href={`tel:${contact.phone}`} size="sm" data-testid="contact-phone" data-masked="false">
-                {contact.phone}
+                {formatPhone(contact.phone)}
               </Anchor>
             ) : (
               NONE
