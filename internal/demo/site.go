@@ -3,6 +3,8 @@ package demo
 import (
 	"html/template"
 	"net/http"
+
+	"github.com/okno-crm/okno/internal/mis/demofhir"
 )
 
 // siteForm stands in for the clinic's website: a plain HTML form that posts
@@ -37,9 +39,12 @@ small{color:#6b7a86}
 <p><small>Демонстрационная страница Окна: так форма сайта клиники отправляет заявки.</small></p>
 </main></body></html>`))
 
-// Routes are the demo's pages outside the API.
+// Routes are the demo's pages outside the API: the clinic's website form
+// and the built-in demo MIS, a FHIR R4 server at /demo/fhir (a demo and
+// test peer for the MIS adapter, not a product).
 func Routes() map[string]http.Handler {
 	return map[string]http.Handler{
+		"/demo/fhir/": http.StripPrefix("/demo/fhir", demofhir.New(demofhir.Options{})),
 		"GET /demo/form/": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
