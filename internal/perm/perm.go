@@ -5,24 +5,27 @@ package perm
 
 // Permissions are named "resource.action". Every /api/v1 route declares one.
 const (
-	RequestsRead   = "requests.read"
-	RequestsUpdate = "requests.update"
-	RequestsAssign = "requests.assign"
-	ContactsRead   = "contacts.read"
-	PatientsReadPD = "patients.read_pd" // see phones and e-mails unmasked
-	ContactsReveal = "contacts.reveal"  // unmask one contact on demand, audited
-	UsersManage    = "users.manage"
-	RolesManage    = "roles.manage"
-	FormsManage    = "forms.manage"
-	AuditRead      = "audit.read"
-	ConsentsManage = "consents.manage" // record a patient's withdrawal of consent
-	SubjectsManage = "subjects.manage" // data-subject requests: report, anonymization
+	RequestsRead     = "requests.read"
+	RequestsUpdate   = "requests.update"
+	RequestsAssign   = "requests.assign"
+	ContactsRead     = "contacts.read"
+	PatientsReadPD   = "patients.read_pd" // see phones and e-mails unmasked
+	ContactsReveal   = "contacts.reveal"  // unmask one contact on demand, audited
+	UsersManage      = "users.manage"
+	RolesManage      = "roles.manage"
+	FormsManage      = "forms.manage"
+	AuditRead        = "audit.read"
+	ConsentsManage   = "consents.manage"   // record a patient's withdrawal of consent
+	SubjectsManage   = "subjects.manage"   // data-subject requests: report, anonymization
+	MISRead          = "mis.read"          // branches, specialties, doctors and free slots of the MIS
+	AppointmentsBook = "appointments.book" // book and cancel appointments in the MIS
 )
 
 // AllPermissions lists every permission Okno knows.
 var AllPermissions = []string{
 	RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD, ContactsReveal,
 	UsersManage, RolesManage, FormsManage, AuditRead, ConsentsManage, SubjectsManage,
+	MISRead, AppointmentsBook,
 }
 
 // Role is a named set of permissions.
@@ -36,9 +39,10 @@ type Role struct {
 // BuiltinRoles are created on first start; administrators may edit them later.
 var BuiltinRoles = []Role{
 	{ID: "operator", Name: "Оператор", Builtin: true, Permissions: []string{
-		RequestsRead, RequestsUpdate, ContactsRead, ContactsReveal, ConsentsManage}},
+		RequestsRead, RequestsUpdate, ContactsRead, ContactsReveal, ConsentsManage, MISRead, AppointmentsBook}},
 	{ID: "supervisor", Name: "Старший оператор", Builtin: true, Permissions: []string{
-		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD, ContactsReveal, ConsentsManage}},
+		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD, ContactsReveal, ConsentsManage,
+		MISRead, AppointmentsBook}},
 	// The administrator holds every permission but the security officer's,
 	// so that they can assign the operators' and supervisors' roles (nobody
 	// grants more than they hold) yet cannot read the audit of their own
@@ -46,7 +50,7 @@ var BuiltinRoles = []Role{
 	// (okno user create --role security_officer) or by a security officer.
 	{ID: "admin", Name: "Администратор", Builtin: true, Permissions: []string{
 		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD, ContactsReveal, ConsentsManage,
-		UsersManage, RolesManage, FormsManage}},
+		UsersManage, RolesManage, FormsManage, MISRead, AppointmentsBook}},
 	{ID: "security_officer", Name: "Офицер безопасности", Builtin: true, Permissions: []string{
 		AuditRead, ContactsRead, ConsentsManage, SubjectsManage}},
 }

@@ -1,0 +1,220 @@
+package mis
+
+import (
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/okno-crm/okno/internal/httpapi"
+	"github.com/okno-crm/okno/internal/ids"
+	"github.com/okno-crm/okno/internal/perm"
+	"github.com/okno-crm/okno/internal/principal"
+	"github.com/okno-crm/okno/internal/problem"
+)
+
+// Slot search limits.
+const (
+	DefaultSlotLimit = 50
+	MaxSlotLimit     = 200
+	defaultSlotRange = 7 * 24 * time.Hour
+)
+
+// misID is the FHIR id syntax, which every MIS id we pass on must match.
+var misID = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
+
+// Handler is the mis service's internal HTTP API, called by the gateway.
+func (s *Service) Handler(internalToken string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /mis/branches", principal.Require(perm.MISRead, s.handleBranches))
+	mux.HandleFunc("GET /mis/specialties", principal.Require(perm.MISRead, s.handleSpecialties))
+	mux.HandleFunc("GET /mis/doctors", principal.Require(perm.MISRead, s.handleDoctors))
+	mux.HandleFunc("GET /mis/slots", principal.Require(perm.MISRead, s.handleSlots))
+	mux.HandleFunc("POST /mis/appointments", principal.Require(perm.AppointmentsBook, s.handleBook))
+	mux.HandleFunc("DELETE /mis/appointments/{id}", principal.Require(perm.AppointmentsBook, s.handleCancel))
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.DB.Ping(r.Context()); err != nil {
+			problem.Write(w, r, problem.New(problem.Unavailable, "mis database unavailable"))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	return principal.Middleware(internalToken, mux)
+}
+
+type list[T any] struct {
+	Items []T `json:"items"`
+}
+
+func (s *Service) handleBranches(w http.ResponseWriter, r *http.Request) {
+	items, err := s.Branches(r.Context())
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, list[Branch]{items})
+}
+
+func (s *Service) handleSpecialties(w http.ResponseWriter, r *http.Request) {
+	items, err := s.Specialties(r.Context())
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, list[Specialty]{items})
+}
+
+// idParams reads optional MIS-id query parameters, naming the bad ones.
+func idParams(q url.Values, names ...string) (map[string]string, []problem.FieldError) {
+	out := map[string]string{}
+	var fe []problem.FieldError
+	for _, n := range names {
+		v := q.Get(n)
+		if v != "" && !misID.MatchString(v) {
+			fe = append(fe, problem.FieldError{Field: n, Message: "must be an MIS id (letters, digits, '-' and '.', at most 64)"})
+		}
+		out[n] = v
+	}
+	return out, fe
+}
+
+func (s *Service) handleDoctors(w http.ResponseWriter, r *http.Request) {
+	p, fe := idParams(r.URL.Query(), "specialty", "branch")
+	if len(fe) > 0 {
+		problem.Write(w, r, problem.Fields(fe))
+		return
+	}
+	items, err := s.Doctors(r.Context(), p["specialty"], p["branch"])
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, list[Doctor]{items})
+}
+
+// parseSlotQuery validates a slot search: a specialty or a doctor, a range
+// of at most 14 days (from defaults to now, to to a week after from).
+func parseSlotQuery(q url.Values, now time.Time) (SlotQuery, []problem.FieldError) {
+	p, fe := idParams(q, "specialty", "branch", "doctor")
+	sq := SlotQuery{SpecialtyID: p["specialty"], BranchID: p["branch"], DoctorID: p["doctor"], From: now.UTC(), Limit: DefaultSlotLimit}
+	if len(fe) == 0 && sq.SpecialtyID == "" && sq.DoctorID == "" {
+		fe = append(fe, problem.FieldError{Field: "specialty", Message: "give a specialty or a doctor"})
+	}
+	timeOK := true
+	for _, t := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &sq.From}, {"to", &sq.To}} {
+		if v := q.Get(t.name); v != "" {
+			parsed, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				fe = append(fe, problem.FieldError{Field: t.name, Message: "must be an RFC 3339 time, e.g. 2026-11-23T09:00:00+05:00"})
+				timeOK = false
+				continue
+			}
+			*t.dst = parsed.UTC()
+		}
+	}
+	if sq.To.IsZero() {
+		sq.To = sq.From.Add(defaultSlotRange)
+	}
+	if timeOK {
+		switch {
+		case !sq.To.After(sq.From):
+			fe = append(fe, problem.FieldError{Field: "to", Message: "must be later than from"})
+		case sq.To.Sub(sq.From) > MaxSlotRange:
+			fe = append(fe, problem.FieldError{Field: "to", Message: "must be at most 14 days after from"})
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxSlotLimit {
+			fe = append(fe, problem.FieldError{Field: "limit", Message: "must be a number from 1 to " + strconv.Itoa(MaxSlotLimit)})
+		}
+		sq.Limit = n
+	}
+	return sq, fe
+}
+
+func (s *Service) handleSlots(w http.ResponseWriter, r *http.Request) {
+	q, fe := parseSlotQuery(r.URL.Query(), s.Now())
+	if len(fe) > 0 {
+		problem.Write(w, r, problem.Fields(fe))
+		return
+	}
+	items, err := s.FreeSlots(r.Context(), q)
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	httpapi.WriteJSON(w, http.StatusOK, list[SlotView]{items})
+}
+
+type bookBody struct {
+	SlotID    string `json:"slot_id"`
+	ContactID string `json:"contact_id"`
+	RequestID string `json:"request_id"`
+}
+
+func (s *Service) handleBook(w http.ResponseWriter, r *http.Request) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		problem.Write(w, r, problem.New(problem.Unsupported, "send application/json"))
+		return
+	}
+	var b bookBody
+	if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
+		if problem.CodeOf(err) == problem.TooLarge {
+			problem.Write(w, r, err)
+			return
+		}
+		problem.Write(w, r, &problem.Error{Code: problem.Malformed, Message: "the body is not a JSON object", Err: err})
+		return
+	}
+	var fe []problem.FieldError
+	if !misID.MatchString(b.SlotID) {
+		fe = append(fe, problem.FieldError{Field: "slot_id", Message: "must be a slot id from GET /mis/slots"})
+	}
+	if !ids.Valid(b.ContactID) {
+		fe = append(fe, problem.FieldError{Field: "contact_id", Message: "must be a contact id"})
+	}
+	if b.RequestID != "" && !ids.Valid(b.RequestID) {
+		fe = append(fe, problem.FieldError{Field: "request_id", Message: "must be a request id"})
+	}
+	if len(fe) > 0 {
+		problem.Write(w, r, problem.Fields(fe))
+		return
+	}
+	a, err := s.Book(r.Context(), principal.From(r.Context()), BookInput{SlotID: b.SlotID, ContactID: b.ContactID, RequestID: b.RequestID})
+	var tp *TakenProblem
+	if errors.As(err, &tp) {
+		body := problem.BodyOf(problem.New(problem.Conflict, "the slot was just taken; choose one of the alternatives"))
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusConflict)
+		_ = json.NewEncoder(w).Encode(struct {
+			problem.Body
+			Alternatives []SlotView `json:"alternatives"`
+		}{body, tp.Alternatives})
+		return
+	}
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/mis/appointments/"+a.ID)
+	httpapi.WriteJSON(w, http.StatusCreated, a)
+}
+
+func (s *Service) handleCancel(w http.ResponseWriter, r *http.Request) {
+	a, err := s.Cancel(r.Context(), principal.From(r.Context()), r.PathValue("id"))
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, a)
+}

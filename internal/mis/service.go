@@ -1,0 +1,505 @@
+package mis
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/okno-crm/okno/internal/auditlog"
+	"github.com/okno-crm/okno/internal/events"
+	"github.com/okno-crm/okno/internal/ids"
+	"github.com/okno-crm/okno/internal/mis/migrations"
+	"github.com/okno-crm/okno/internal/principal"
+	"github.com/okno-crm/okno/internal/problem"
+	"github.com/okno-crm/okno/internal/store"
+)
+
+// ServiceName is the mis service's database and its subject root.
+const ServiceName = "mis"
+
+// Event subjects.
+const (
+	SubjectBooked    = "mis.appointment.booked"
+	SubjectCancelled = "mis.appointment.cancelled"
+)
+
+// Appointment statuses Okno keeps for the bookings it made.
+const (
+	StatusBooked    = "booked"
+	StatusCancelled = "cancelled"
+)
+
+// RefreshEvery is how often the reference data is read again from the MIS.
+const RefreshEvery = 10 * time.Minute
+
+// Alternatives is how many free slots a "taken" answer offers instead.
+const Alternatives = 5
+
+// Service is the mis service.
+type Service struct {
+	DB     *store.DB
+	Client Client // nil when no MIS is configured: reads of the cache still work
+	Now    func() time.Time
+	// OnCommit wakes the outbox relay after a write.
+	OnCommit func()
+}
+
+// New migrates the mis database.
+func New(ctx context.Context, db *store.DB, client Client, now func() time.Time) (*Service, error) {
+	if err := db.Migrate(ctx, migrations.FS); err != nil {
+		return nil, err
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{DB: db, Client: client, Now: now}, nil
+}
+
+var errNoMIS = problem.New(problem.Unavailable, "no MIS is configured (OKNO_MIS_FHIR_URL)")
+
+func (s *Service) client() (Client, error) {
+	if s.Client == nil {
+		return nil, errNoMIS
+	}
+	return s.Client, nil
+}
+
+// Run refreshes the cache now and every RefreshEvery until ctx ends. A
+// failed refresh keeps the previous cache: the window keeps working on
+// yesterday's list of doctors rather than on none.
+func (s *Service) Run(ctx context.Context) {
+	if s.Client == nil {
+		return
+	}
+	t := time.NewTicker(RefreshEvery)
+	defer t.Stop()
+	for {
+		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+			slog.Warn("mis: cache refresh failed; serving the previous cache", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Refresh reads branches, specialties and doctors from the MIS and replaces
+// the cache with them in one transaction, only when all three were read.
+func (s *Service) Refresh(ctx context.Context) error {
+	c, err := s.client()
+	if err != nil {
+		return err
+	}
+	branches, err := c.Branches(ctx)
+	if err != nil {
+		return err
+	}
+	specs, err := c.Specialties(ctx)
+	if err != nil {
+		return err
+	}
+	doctors, err := c.Doctors(ctx)
+	if err != nil {
+		return err
+	}
+	return s.ReplaceCache(ctx, branches, specs, doctors)
+}
+
+// ReplaceCache stores a complete set of reference data.
+func (s *Service) ReplaceCache(ctx context.Context, branches []Branch, specs []Specialty, doctors []Doctor) error {
+	now := s.Now().UTC()
+	return s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		for _, t := range []string{"branches", "specialties", "doctors", "doctor_roles"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
+				return fmt.Errorf("mis: clear %s: %w", t, err)
+			}
+		}
+		for i, b := range branches {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO branches (id, name, address, phone, position) VALUES ($1, $2, $3, $4, $5)`,
+				b.ID, b.Name, b.Address, b.Phone, i); err != nil {
+				return fmt.Errorf("mis: cache branch: %w", err)
+			}
+		}
+		for i, sp := range specs {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO specialties (id, code_system, name, position) VALUES ($1, $2, $3, $4)`,
+				sp.ID, sp.System, sp.Name, i); err != nil {
+				return fmt.Errorf("mis: cache specialty: %w", err)
+			}
+		}
+		for i, d := range doctors {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO doctors (id, name, position) VALUES ($1, $2, $3)`, d.ID, d.Name, i); err != nil {
+				return fmt.Errorf("mis: cache doctor: %w", err)
+			}
+			seen := map[DoctorRole]bool{}
+			for _, r := range d.Roles {
+				if seen[r] {
+					continue
+				}
+				seen[r] = true
+				if _, err := tx.ExecContext(ctx, `INSERT INTO doctor_roles (doctor_id, role_id, branch_id, specialty_id) VALUES ($1, $2, $3, $4)`,
+					d.ID, r.ID, r.BranchID, r.SpecialtyID); err != nil {
+					return fmt.Errorf("mis: cache doctor role: %w", err)
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM cache_state WHERE name = $1`, "reference"); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO cache_state (name, refreshed_at) VALUES ($1, $2)`, "reference", now)
+		return err
+	})
+}
+
+// Branches lists the cached branches.
+func (s *Service) Branches(ctx context.Context) ([]Branch, error) {
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, name, address, phone FROM branches ORDER BY position`)
+	if err != nil {
+		return nil, fmt.Errorf("mis: branches: %w", err)
+	}
+	defer rows.Close()
+	out := []Branch{}
+	for rows.Next() {
+		var b Branch
+		if err := rows.Scan(&b.ID, &b.Name, &b.Address, &b.Phone); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// Specialties lists the cached specialties.
+func (s *Service) Specialties(ctx context.Context) ([]Specialty, error) {
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, code_system, name FROM specialties ORDER BY position`)
+	if err != nil {
+		return nil, fmt.Errorf("mis: specialties: %w", err)
+	}
+	defer rows.Close()
+	out := []Specialty{}
+	for rows.Next() {
+		var sp Specialty
+		if err := rows.Scan(&sp.ID, &sp.System, &sp.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, sp)
+	}
+	return out, rows.Err()
+}
+
+// Doctors lists the cached doctors having a role of the specialty in the
+// branch (empty filters select all), each with all their roles.
+func (s *Service) Doctors(ctx context.Context, specialtyID, branchID string) ([]Doctor, error) {
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT d.id, d.name, r.role_id, r.branch_id, r.specialty_id
+FROM doctors d JOIN doctor_roles r ON r.doctor_id = d.id
+WHERE d.id IN (SELECT doctor_id FROM doctor_roles WHERE ($1 = '' OR specialty_id = $1) AND ($2 = '' OR branch_id = $2))
+ORDER BY d.position, r.role_id, r.branch_id, r.specialty_id`, specialtyID, branchID)
+	if err != nil {
+		return nil, fmt.Errorf("mis: doctors: %w", err)
+	}
+	defer rows.Close()
+	out := []Doctor{}
+	for rows.Next() {
+		var id, name string
+		var r DoctorRole
+		if err := rows.Scan(&id, &name, &r.ID, &r.BranchID, &r.SpecialtyID); err != nil {
+			return nil, err
+		}
+		if len(out) == 0 || out[len(out)-1].ID != id {
+			out = append(out, Doctor{ID: id, Name: name})
+		}
+		out[len(out)-1].Roles = append(out[len(out)-1].Roles, r)
+	}
+	return out, rows.Err()
+}
+
+// RefreshedAt is when the cache was last replaced (zero: never).
+func (s *Service) RefreshedAt(ctx context.Context) (time.Time, error) {
+	var t time.Time
+	err := s.DB.R.QueryRowContext(ctx, `SELECT refreshed_at FROM cache_state WHERE name = $1`, "reference").Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	return t.UTC(), err
+}
+
+// Ref is an id with the name the cache knows it by.
+type Ref struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// names maps cached ids to names for the answers.
+type names struct{ branches, specialties, doctors map[string]string }
+
+func (s *Service) names(ctx context.Context) (names, error) {
+	n := names{map[string]string{}, map[string]string{}, map[string]string{}}
+	for _, q := range []struct {
+		sql string
+		m   map[string]string
+	}{{`SELECT id, name FROM branches`, n.branches}, {`SELECT id, name FROM specialties`, n.specialties}, {`SELECT id, name FROM doctors`, n.doctors}} {
+		rows, err := s.DB.R.QueryContext(ctx, q.sql)
+		if err != nil {
+			return n, fmt.Errorf("mis: names: %w", err)
+		}
+		for rows.Next() {
+			var id, name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return n, err
+			}
+			q.m[id] = name
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func ref(m map[string]string, id string) Ref { return Ref{ID: id, Name: m[id]} }
+
+// SlotView is a free slot as the API shows it.
+type SlotView struct {
+	ID        string    `json:"id"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Specialty Ref       `json:"specialty"`
+	Doctor    Ref       `json:"doctor"`
+	Branch    Ref       `json:"branch"`
+}
+
+// FreeSlots asks the MIS (never the cache) for free slots.
+func (s *Service) FreeSlots(ctx context.Context, q SlotQuery) ([]SlotView, error) {
+	c, err := s.client()
+	if err != nil {
+		return nil, err
+	}
+	slots, err := c.FreeSlots(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.names(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SlotView, 0, len(slots))
+	for _, sl := range slots {
+		out = append(out, SlotView{ID: sl.ID, Start: sl.Start, End: sl.End, Specialty: ref(n.specialties, sl.SpecialtyID),
+			Doctor: ref(n.doctors, sl.DoctorID), Branch: ref(n.branches, sl.BranchID)})
+	}
+	return out, nil
+}
+
+// Appointment is a booking made from Okno.
+type Appointment struct {
+	ID        string    `json:"id"`
+	MISID     string    `json:"mis_id"`
+	SlotID    string    `json:"slot_id"`
+	ContactID string    `json:"contact_id"`
+	RequestID *string   `json:"request_id"`
+	Status    string    `json:"status"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Doctor    Ref       `json:"doctor"`
+	Branch    Ref       `json:"branch"`
+	Specialty Ref       `json:"specialty"`
+	BookedAt  time.Time `json:"booked_at"`
+}
+
+// BookInput is what the operator asks to book.
+type BookInput struct {
+	SlotID    string
+	ContactID string
+	RequestID string // optional
+}
+
+// TakenProblem is the 409 of a slot taken meanwhile, with fresh free slots
+// of the same specialty.
+type TakenProblem struct {
+	Alternatives []SlotView
+}
+
+func (e *TakenProblem) Error() string { return "mis: the slot was just taken" }
+
+const apptCols = `id, mis_id, slot_id, contact_id, request_id, status, start_at, end_at, doctor_id, branch_id, specialty_id, booked_at`
+
+func (s *Service) scanAppointment(ctx context.Context, row interface{ Scan(...any) error }) (Appointment, error) {
+	var a Appointment
+	var req, doc, branch, spec string
+	if err := row.Scan(&a.ID, &a.MISID, &a.SlotID, &a.ContactID, &req, &a.Status, &a.Start, &a.End, &doc, &branch, &spec, &a.BookedAt); err != nil {
+		return a, err
+	}
+	if req != "" {
+		a.RequestID = &req
+	}
+	a.Start, a.End, a.BookedAt = a.Start.UTC(), a.End.UTC(), a.BookedAt.UTC()
+	n, err := s.names(ctx)
+	if err != nil {
+		return a, err
+	}
+	a.Doctor, a.Branch, a.Specialty = ref(n.doctors, doc), ref(n.branches, branch), ref(n.specialties, spec)
+	return a, nil
+}
+
+// Appointment reads one booking made from Okno.
+func (s *Service) Appointment(ctx context.Context, id string) (Appointment, error) {
+	if !ids.Valid(id) {
+		return Appointment{}, problem.New(problem.NotFound, "no such appointment")
+	}
+	a, err := s.scanAppointment(ctx, s.DB.R.QueryRowContext(ctx, `SELECT `+apptCols+` FROM appointments WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Appointment{}, problem.New(problem.NotFound, "no such appointment")
+	}
+	return a, err
+}
+
+func auditRecord(p principal.Principal, at time.Time, action, id string, details map[string]string, outcome string) auditlog.Record {
+	return auditlog.Record{At: at, ActorID: p.UserID, ActorLogin: p.Login, ActorRole: p.Role, ClientAddr: p.ClientAddr,
+		Action: action, ObjectType: "appointment", ObjectID: id, Outcome: outcome, Details: details}
+}
+
+// Book books the slot in the MIS and records the booking, its event and
+// its audit record together. A slot taken meanwhile gives *TakenProblem
+// with alternatives; if the record cannot be stored after the MIS booked,
+// the MIS booking is cancelled again so that no booking exists unknown to
+// Okno.
+func (s *Service) Book(ctx context.Context, p principal.Principal, in BookInput) (Appointment, error) {
+	c, err := s.client()
+	if err != nil {
+		return Appointment{}, err
+	}
+	b, err := c.Book(ctx, Booking{SlotID: in.SlotID, ContactID: in.ContactID})
+	var taken *TakenError
+	if errors.As(err, &taken) {
+		return Appointment{}, s.taken(ctx, taken.Slot)
+	}
+	if errors.Is(err, ErrNotFound) {
+		return Appointment{}, problem.Field("slot_id", "the MIS does not know this slot")
+	}
+	if err != nil {
+		return Appointment{}, err
+	}
+	now := s.Now().UTC()
+	id := ids.NewAt(now)
+	details := map[string]string{"mis_id": b.MISID, "slot_id": b.SlotID, "contact_id": in.ContactID}
+	if in.RequestID != "" {
+		details["request_id"] = in.RequestID
+	}
+	err = s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO appointments (id, mis_id, slot_id, contact_id, request_id, status, start_at, end_at,
+  doctor_id, branch_id, specialty_id, booked_by, booked_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			id, b.MISID, b.SlotID, in.ContactID, in.RequestID, StatusBooked, b.Start.UTC(), b.End.UTC(),
+			b.DoctorID, b.BranchID, b.SpecialtyID, p.UserID, now, now); err != nil {
+			return fmt.Errorf("mis: store appointment: %w", err)
+		}
+		if _, err := events.Add(ctx, tx, SubjectBooked, now, eventData(id, b.MISID, b.SlotID, in.ContactID, in.RequestID)); err != nil {
+			return err
+		}
+		return auditlog.Emit(ctx, tx, ServiceName, auditRecord(p, now, "appointment.booked", id, details, auditlog.OutcomeSuccess))
+	})
+	if err != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*FHIRTimeout)
+		defer cancel()
+		if cerr := c.Cancel(cctx, b.MISID); cerr != nil {
+			slog.Error("mis: booked in the MIS but not stored, and the MIS booking could not be cancelled", "mis_id", b.MISID, "err", cerr)
+		}
+		return Appointment{}, err
+	}
+	s.committed()
+	return s.Appointment(ctx, id)
+}
+
+func eventData(id, misID, slotID, contactID, requestID string) map[string]string {
+	d := map[string]string{"appointment_id": id, "mis_id": misID, "slot_id": slotID, "contact_id": contactID}
+	if requestID != "" {
+		d["request_id"] = requestID
+	}
+	return d
+}
+
+// taken builds the 409 with fresh free slots of the taken slot's specialty.
+// Alternatives that cannot be read leave the list empty: the conflict is
+// the answer, the alternatives a courtesy.
+func (s *Service) taken(ctx context.Context, sl Slot) error {
+	tp := &TakenProblem{Alternatives: []SlotView{}}
+	if sl.SpecialtyID == "" {
+		return tp
+	}
+	from := s.Now().UTC()
+	if sl.Start.After(from) {
+		from = sl.Start
+	}
+	alts, err := s.FreeSlots(ctx, SlotQuery{SpecialtyID: sl.SpecialtyID, From: from, To: from.Add(MaxSlotRange), Limit: Alternatives + 1})
+	if err != nil {
+		slog.Warn("mis: alternatives for a taken slot", "err", err)
+		return tp
+	}
+	for _, a := range alts {
+		if a.ID != sl.ID && len(tp.Alternatives) < Alternatives {
+			tp.Alternatives = append(tp.Alternatives, a)
+		}
+	}
+	return tp
+}
+
+// Cancel cancels a booking made from Okno, in the MIS first. Cancelling one
+// already cancelled answers it as it is.
+func (s *Service) Cancel(ctx context.Context, p principal.Principal, id string) (Appointment, error) {
+	a, err := s.Appointment(ctx, id)
+	if err != nil {
+		return Appointment{}, err
+	}
+	if a.Status == StatusCancelled {
+		return a, nil
+	}
+	c, err := s.client()
+	if err != nil {
+		return Appointment{}, err
+	}
+	if err := c.Cancel(ctx, a.MISID); err != nil && !errors.Is(err, ErrNotFound) {
+		return Appointment{}, err
+	}
+	now := s.Now().UTC()
+	req := ""
+	if a.RequestID != nil {
+		req = *a.RequestID
+	}
+	changed := false
+	err = s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE appointments SET status = $1, updated_at = $2 WHERE id = $3 AND status <> $1`, StatusCancelled, now, id)
+		if err != nil {
+			return fmt.Errorf("mis: cancel appointment: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // cancelled by a racing call, which announced it
+		}
+		changed = true
+		if _, err := events.Add(ctx, tx, SubjectCancelled, now, eventData(id, a.MISID, a.SlotID, a.ContactID, req)); err != nil {
+			return err
+		}
+		return auditlog.Emit(ctx, tx, ServiceName, auditRecord(p, now, "appointment.cancelled", id,
+			map[string]string{"mis_id": a.MISID, "contact_id": a.ContactID}, auditlog.OutcomeSuccess))
+	})
+	if err != nil {
+		return Appointment{}, err
+	}
+	if changed {
+		s.committed()
+	}
+	return s.Appointment(ctx, id)
+}
+
+func (s *Service) committed() {
+	if s.OnCommit != nil {
+		s.OnCommit()
+	}
+}
+
+// MaxSlotRange is the widest slot search.
+const MaxSlotRange = 14 * 24 * time.Hour
