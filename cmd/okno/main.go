@@ -35,7 +35,7 @@ const usage = `okno — the single window of the clinic's contact center
 
 Usage:
   okno run [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--db URL] [--nats URL]
-  okno serve gateway|identity|contactcenter|audit [--addr ADDR] [--data DIR] [--db URL] [--nats URL]
+  okno serve gateway|identity|contactcenter|audit|mis [--addr ADDR] [--data DIR] [--db URL] [--nats URL]
   okno user create --login L --role operator|supervisor|admin|security_officer [--name N] --password-stdin [--data DIR] [--db URL]
   okno token create --login L [--name N] [--ttl 90d] [--data DIR] [--db URL]
   okno migrate [--data DIR] [--db URL]
@@ -81,12 +81,12 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return cmdServe(cfg, app.All, args[1:], stdout)
 	case "serve":
 		if len(args) < 2 {
-			return errors.New("okno serve needs a service: gateway, identity, contactcenter or audit")
+			return errors.New("okno serve needs a service: gateway, identity, contactcenter, audit or mis")
 		}
 		switch args[1] {
-		case app.Gateway, app.Identity, app.ContactCenter, app.Audit:
+		case app.Gateway, app.Identity, app.ContactCenter, app.Audit, app.MIS:
 		default:
-			return fmt.Errorf("unknown service %q: gateway, identity, contactcenter or audit", args[1])
+			return fmt.Errorf("unknown service %q: gateway, identity, contactcenter, audit or mis", args[1])
 		}
 		return cmdServe(cfg, args[1], args[2:], stdout)
 	case "user":

@@ -29,6 +29,8 @@ import (
 	"github.com/okno-crm/okno/internal/idempotency"
 	"github.com/okno-crm/okno/internal/identity"
 	"github.com/okno-crm/okno/internal/inproc"
+	"github.com/okno-crm/okno/internal/mis"
+	"github.com/okno-crm/okno/internal/mis/demofhir"
 	"github.com/okno-crm/okno/internal/store"
 	"github.com/okno-crm/okno/internal/vault"
 	"github.com/okno-crm/okno/internal/webui"
@@ -43,6 +45,7 @@ const (
 	Identity      = "identity"
 	ContactCenter = "contactcenter"
 	Audit         = "audit"
+	MIS           = "mis"
 )
 
 // App is a running Okno (all services, or one).
@@ -53,6 +56,7 @@ type App struct {
 	Identity *identity.Service
 	CC       *contactcenter.Service
 	Audit    *audit.Service
+	MIS      *mis.Service
 	Gateway  *gateway.Gateway
 	Registry *prometheus.Registry
 
@@ -162,6 +166,23 @@ func Open(ctx context.Context, cfg config.Config, only string, extra map[string]
 		a.addRelay(db)
 		handlers[Audit] = a.Audit.Handler(a.Cfg.InternalToken)
 	}
+	if only == All || only == MIS {
+		db, err := a.openDB(ctx, MIS)
+		if err != nil {
+			return nil, err
+		}
+		client, err := misClient(cfg, extra)
+		if err != nil {
+			return nil, err
+		}
+		a.MIS, err = mis.New(ctx, db, client, nil)
+		if err != nil {
+			return nil, err
+		}
+		r := a.addRelay(db)
+		a.MIS.OnCommit = r.Wake
+		handlers[MIS] = a.MIS.Handler(a.Cfg.InternalToken)
+	}
 	if only == All || only == Gateway {
 		up := func(name, rawURL string) (gateway.Upstream, error) {
 			if h, ok := handlers[name]; ok {
@@ -185,6 +206,10 @@ func Open(ctx context.Context, cfg config.Config, only string, extra map[string]
 		if err != nil {
 			return nil, err
 		}
+		misUp, err := up(MIS, cfg.MISURL)
+		if err != nil {
+			return nil, err
+		}
 		proxies, _ := cfg.Proxies()
 		var ui fs.FS
 		if cfg.WebDir != "" {
@@ -197,6 +222,7 @@ func Open(ctx context.Context, cfg config.Config, only string, extra map[string]
 			Identity:         idUp,
 			ContactCenter:    ccUp,
 			Audit:            auditUp,
+			MIS:              misUp,
 			JS:               a.Bus.JS,
 			IntakeRatePerMin: cfg.IntakeRatePerMin,
 			LoginRatePerMin:  cfg.LoginRatePerMin,
@@ -222,6 +248,30 @@ func Open(ctx context.Context, cfg config.Config, only string, extra map[string]
 		return float64(n)
 	}))
 	return a, nil
+}
+
+// demoFHIRPath is where okno run --demo serves the demo MIS.
+const demoFHIRPath = "/demo/fhir/"
+
+// misClient is the MIS adapter the configuration names: the FHIR server at
+// OKNO_MIS_FHIR_URL, or under --demo without it the demo MIS in-process
+// (the very handler served at /demo/fhir, so the demo's pages and the
+// window see the same bookings), or none.
+func misClient(cfg config.Config, extra map[string]http.Handler) (mis.Client, error) {
+	if cfg.MISFHIRURL != "" {
+		return mis.NewFHIRClient(mis.FHIRConfig{BaseURL: cfg.MISFHIRURL})
+	}
+	if !cfg.Demo {
+		return nil, nil
+	}
+	h, ok := extra[demoFHIRPath]
+	if !ok {
+		h = http.StripPrefix(strings.TrimSuffix(demoFHIRPath, "/"), demofhir.New(demofhir.Options{}))
+	}
+	return mis.NewFHIRClient(mis.FHIRConfig{
+		BaseURL: "http://demo-mis.inproc" + strings.TrimSuffix(demoFHIRPath, "/"),
+		HTTP:    &http.Client{Transport: inproc.Transport{Handler: h}},
+	})
 }
 
 func (a *App) openDB(ctx context.Context, service string) (*store.DB, error) {
@@ -340,6 +390,9 @@ func (a *App) startBackground(ctx context.Context) {
 				}
 			})
 		}
+	}
+	if a.MIS != nil {
+		goRun(a.MIS.Run)
 	}
 	if a.Gateway != nil {
 		goRun(a.Gateway.Run)

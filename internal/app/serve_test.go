@@ -44,10 +44,14 @@ func TestSystemServeApart(t *testing.T) {
 	id := start(app.Identity, base())
 	cc := start(app.ContactCenter, base())
 	au := start(app.Audit, base())
+	misCfg := base()
+	misCfg.Demo = true // the demo MIS in-process, as okno serve mis --demo
+	ms := start(app.MIS, misCfg)
 	gwCfg := base()
 	gwCfg.IdentityURL = "http://" + id.Addr()
 	gwCfg.ContactCenterURL = "http://" + cc.Addr()
 	gwCfg.AuditURL = "http://" + au.Addr()
+	gwCfg.MISURL = "http://" + ms.Addr()
 	gw := start(app.Gateway, gwCfg)
 	if gw.Identity != nil || gw.CC != nil || id.Gateway != nil {
 		t.Fatal("a serve process runs more than its service")
@@ -66,6 +70,16 @@ func TestSystemServeApart(t *testing.T) {
 		t.Fatalf("gateway not ready: %d", r.StatusCode)
 	}
 	m.login("operator")
+	// The mis process filled its cache from the MIS and answers through the gateway.
+	var specs struct{ Items []struct{ ID string } }
+	for deadline := time.Now().Add(10 * time.Second); len(specs.Items) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if r, body := m.do("GET", "/api/v1/mis/specialties", "", nil, nil); r.StatusCode == 200 {
+			_ = json.Unmarshal(body, &specs)
+		}
+	}
+	if len(specs.Items) != 15 {
+		t.Fatalf("specialties through a separate mis process: %+v", specs)
+	}
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	ws := m.dialWS(wctx)

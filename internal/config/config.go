@@ -30,6 +30,8 @@ type Config struct {
 	IdentityURL       string        `env:"OKNO_IDENTITY_URL"`
 	ContactCenterURL  string        `env:"OKNO_CONTACTCENTER_URL"`
 	AuditURL          string        `env:"OKNO_AUDIT_URL"`
+	MISURL            string        `env:"OKNO_MIS_URL"`
+	MISFHIRURL        string        `env:"OKNO_MIS_FHIR_URL"`
 	TLSCert           string        `env:"OKNO_TLS_CERT"`
 	TLSKey            string        `env:"OKNO_TLS_KEY"`
 	BehindTLSProxy    bool          `env:"OKNO_BEHIND_TLS_PROXY"`

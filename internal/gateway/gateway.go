@@ -41,6 +41,7 @@ type Config struct {
 	Identity         Upstream
 	ContactCenter    Upstream
 	Audit            Upstream
+	MIS              Upstream
 	JS               jetstream.JetStream // events to push; nil disables the push
 	IntakeRatePerMin int
 	LoginRatePerMin  int
@@ -60,6 +61,7 @@ type Gateway struct {
 	identity *client
 	cc       *client
 	audit    *client
+	mis      *client
 	hub      *hub
 	intake   *limiter
 	api      *limiter
@@ -95,6 +97,7 @@ func New(cfg Config) *Gateway {
 		identity: newClient(cfg.Identity, cfg.InternalToken),
 		cc:       newClient(cfg.ContactCenter, cfg.InternalToken),
 		audit:    newClient(cfg.Audit, cfg.InternalToken),
+		mis:      newClient(cfg.MIS, cfg.InternalToken),
 		intake:   newLimiter(cfg.IntakeRatePerMin),
 		api:      newLimiter(cfg.APIRatePerMin),
 		login:    newLimiter(cfg.LoginRatePerMin),
@@ -106,6 +109,7 @@ func New(cfg Config) *Gateway {
 	cc := g.proxy(cfg.ContactCenter)
 	audit := g.proxy(cfg.Audit)
 	id := g.proxy(cfg.Identity)
+	mis := g.proxy(cfg.MIS)
 	g.routes = []Route{
 		{"POST /api/v1/auth/login", Public, http.HandlerFunc(g.handleLogin)},
 		{"POST /api/v1/auth/logout", Enrolling, http.HandlerFunc(g.handleLogout)},
@@ -137,6 +141,12 @@ func New(cfg Config) *Gateway {
 		{"POST /api/v1/contacts/{id}/anonymize", perm.SubjectsManage, cc},
 		{"GET /api/v1/audit", perm.AuditRead, audit},
 		{"GET /api/v1/audit/export.csv", perm.AuditRead, audit},
+		{"GET /api/v1/mis/branches", perm.MISRead, mis},
+		{"GET /api/v1/mis/specialties", perm.MISRead, mis},
+		{"GET /api/v1/mis/doctors", perm.MISRead, mis},
+		{"GET /api/v1/mis/slots", perm.MISRead, mis},
+		{"POST /api/v1/mis/appointments", perm.AppointmentsBook, mis},
+		{"DELETE /api/v1/mis/appointments/{id}", perm.AppointmentsBook, mis},
 		{"GET /api/v1/ws", perm.RequestsRead, http.HandlerFunc(g.handleWS)},
 	}
 	mux := http.NewServeMux()
@@ -350,7 +360,7 @@ func (g *Gateway) observe(next http.Handler) http.Handler {
 
 // UpstreamsReady checks that every service behind the gateway answers.
 func (g *Gateway) UpstreamsReady(ctx context.Context) error {
-	for _, c := range []*client{g.identity, g.cc, g.audit} {
+	for _, c := range []*client{g.identity, g.cc, g.audit, g.mis} {
 		if err := c.call(ctx, http.MethodGet, "/readyz", principal.System(), nil, nil); err != nil {
 			return err
 		}

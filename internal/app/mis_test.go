@@ -1,0 +1,126 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/okno-crm/okno/internal/audit"
+	"github.com/okno-crm/okno/internal/ids"
+)
+
+type slotJSON struct {
+	ID        string    `json:"id"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Specialty struct{ ID, Name string }
+	Doctor    struct{ ID, Name string }
+	Branch    struct{ ID, Name string }
+}
+
+// An operator books a free slot of the demo MIS through the gateway: the
+// specialties come from the cache, the slots fresh from the MIS, a second
+// booking of the same slot is a 409 with alternatives, and cancelling
+// frees it; bookings and cancellations reach the audit trail.
+func TestSystemMISBooking(t *testing.T) {
+	cfg := baseConfig(t.TempDir(), "", "")
+	cfg.Demo = true // no OKNO_MIS_FHIR_URL: the demo MIS in-process
+	a := boot(t, cfg, false)
+	op := a.browser()
+	op.login("operator")
+	csrf := map[string]string{"X-CSRF-Token": op.cookie("okno_csrf")}
+
+	var specs struct {
+		Items []struct{ ID, Name string }
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(specs.Items) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		r, body := op.do("GET", "/api/v1/mis/specialties", "", nil, nil)
+		if r.StatusCode != 200 {
+			t.Fatalf("specialties: %d %s", r.StatusCode, body)
+		}
+		_ = json.Unmarshal(body, &specs)
+	}
+	if len(specs.Items) != 15 || !slices.ContainsFunc(specs.Items, func(s struct{ ID, Name string }) bool { return s.ID == "therapist" && s.Name == "Терапевт" }) {
+		t.Fatalf("specialties: %+v", specs)
+	}
+	from := time.Now().UTC().Truncate(time.Second)
+	q := url.Values{"specialty": {"therapist"}, "from": {from.Format(time.RFC3339)}, "to": {from.Add(14 * 24 * time.Hour).Format(time.RFC3339)}, "limit": {"3"}}
+	r, body := op.do("GET", "/api/v1/mis/slots?"+q.Encode(), "", nil, nil)
+	var slots struct{ Items []slotJSON }
+	_ = json.Unmarshal(body, &slots)
+	if r.StatusCode != 200 || len(slots.Items) != 3 || slots.Items[0].Doctor.Name == "" || slots.Items[0].Branch.Name == "" {
+		t.Fatalf("slots: %d %s", r.StatusCode, body)
+	}
+	q.Set("to", from.Add(15*24*time.Hour).Format(time.RFC3339))
+	r, body = op.do("GET", "/api/v1/mis/slots?"+q.Encode(), "", nil, nil)
+	var prob struct {
+		Errors []struct{ Field string }
+	}
+	_ = json.Unmarshal(body, &prob)
+	if r.StatusCode != 422 || len(prob.Errors) != 1 || prob.Errors[0].Field != "to" {
+		t.Fatalf("15 days of slots: %d %s", r.StatusCode, body)
+	}
+
+	slot := slots.Items[0]
+	book, _ := json.Marshal(map[string]string{"slot_id": slot.ID, "contact_id": ids.New(), "request_id": ids.New()})
+	r, body = op.do("POST", "/api/v1/mis/appointments", "application/json", book, csrf)
+	var appt struct {
+		ID     string    `json:"id"`
+		SlotID string    `json:"slot_id"`
+		Status string    `json:"status"`
+		Start  time.Time `json:"start"`
+		End    time.Time `json:"end"`
+		Doctor struct{ ID, Name string }
+		Branch struct{ ID, Name string }
+	}
+	_ = json.Unmarshal(body, &appt)
+	if r.StatusCode != 201 || appt.ID == "" || appt.Status != "booked" || !appt.Start.Equal(slot.Start) || !appt.End.Equal(slot.End) ||
+		appt.Doctor.ID != slot.Doctor.ID || appt.Branch.Name != slot.Branch.Name {
+		t.Fatalf("book: %d %s", r.StatusCode, body)
+	}
+	if appt.SlotID != slot.ID {
+		t.Fatalf("booked slot %q, want %q", appt.SlotID, slot.ID)
+	}
+
+	r, body = op.do("POST", "/api/v1/mis/appointments", "application/json", book, csrf)
+	var conflict struct {
+		Code         string
+		Alternatives []slotJSON
+	}
+	_ = json.Unmarshal(body, &conflict)
+	if r.StatusCode != 409 || conflict.Code != "conflict" || len(conflict.Alternatives) == 0 {
+		t.Fatalf("booking a taken slot: %d %s", r.StatusCode, body)
+	}
+	for _, alt := range conflict.Alternatives {
+		if alt.ID == slot.ID || alt.Specialty.ID != "therapist" {
+			t.Fatalf("alternative %+v", alt)
+		}
+	}
+
+	r, body = op.do("DELETE", "/api/v1/mis/appointments/"+appt.ID, "", nil, csrf)
+	var cancelled struct{ Status string }
+	_ = json.Unmarshal(body, &cancelled)
+	if r.StatusCode != 200 || cancelled.Status != "cancelled" {
+		t.Fatalf("cancel: %d %s", r.StatusCode, body)
+	}
+	r, body = op.do("GET", "/api/v1/mis/slots?"+url.Values{"specialty": {"therapist"}, "from": {slot.Start.Format(time.RFC3339)}, "limit": {"1"}}.Encode(), "", nil, nil)
+	_ = json.Unmarshal(body, &slots)
+	if r.StatusCode != 200 || len(slots.Items) != 1 || slots.Items[0].ID != slot.ID {
+		t.Fatalf("the cancelled slot is not free again: %s", body)
+	}
+
+	// Both actions reach the audit trail through the mis outbox.
+	ctx := context.Background()
+	for _, action := range []string{"appointment.booked", "appointment.cancelled"} {
+		var found []audit.Entry
+		for deadline := time.Now().Add(10 * time.Second); len(found) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			found, _, _ = a.Audit.Find(ctx, audit.Filter{Action: action, ObjectID: appt.ID, Limit: 5})
+		}
+		if len(found) != 1 || found[0].Service != "mis" || found[0].ActorLogin != "operator" {
+			t.Fatalf("audit of %s: %+v", action, found)
+		}
+	}
+}
