@@ -3,8 +3,12 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,6 +116,22 @@ func TestSystemMISBooking(t *testing.T) {
 		t.Fatalf("the cancelled slot is not free again: %s", body)
 	}
 
+	// A booking retried with the same Idempotency-Key gets the first answer,
+	// not a "taken"; the key with another body is refused.
+	key := map[string]string{"X-CSRF-Token": csrf["X-CSRF-Token"], "Idempotency-Key": "booking-" + ids.New()}
+	again, _ := json.Marshal(map[string]string{"slot_id": slot.ID, "contact_id": ids.New()})
+	r1, b1 := op.do("POST", "/api/v1/mis/appointments", "application/json", again, key)
+	r2, b2 := op.do("POST", "/api/v1/mis/appointments", "application/json", again, key)
+	if r1.StatusCode != 201 || r2.StatusCode != 201 || r2.Header.Get("Idempotent-Replayed") != "true" || string(b1) != string(b2) {
+		t.Fatalf("retried booking: %d %s / %d %s", r1.StatusCode, b1, r2.StatusCode, b2)
+	}
+	other, _ := json.Marshal(map[string]string{"slot_id": slot.ID, "contact_id": ids.New()})
+	r, body = op.do("POST", "/api/v1/mis/appointments", "application/json", other, key)
+	_ = json.Unmarshal(body, &prob)
+	if r.StatusCode != 422 || len(prob.Errors) != 1 || prob.Errors[0].Field != "Idempotency-Key" {
+		t.Fatalf("a reused key: %d %s", r.StatusCode, body)
+	}
+
 	// Both actions reach the audit trail through the mis outbox.
 	ctx := context.Background()
 	for _, action := range []string{"appointment.booked", "appointment.cancelled"} {
@@ -122,5 +142,40 @@ func TestSystemMISBooking(t *testing.T) {
 		if len(found) != 1 || found[0].Service != "mis" || found[0].ActorLogin != "operator" {
 			t.Fatalf("audit of %s: %+v", action, found)
 		}
+	}
+}
+
+// The MIS answers 500s: the window's lists still answer from the cache,
+// slot searches and bookings get a plain 503, and after five failures the
+// breaker stops calling the MIS and says when to try again.
+func TestSystemMISOutage(t *testing.T) {
+	var hits atomic.Int64
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Error(w, "down", http.StatusInternalServerError)
+	}))
+	defer down.Close()
+	cfg := baseConfig(t.TempDir(), "", "")
+	cfg.MISFHIRURL = down.URL + "/fhir"
+	a := boot(t, cfg, false)
+	op := a.browser()
+	op.login("operator")
+	if r, body := op.do("GET", "/api/v1/mis/specialties", "", nil, nil); r.StatusCode != 200 {
+		t.Fatalf("specialties while the MIS is down: %d %s", r.StatusCode, body)
+	}
+	var last *http.Response
+	var lastBody []byte
+	for range 7 {
+		last, lastBody = op.do("GET", "/api/v1/mis/slots?specialty=therapist", "", nil, nil)
+		if last.StatusCode != 503 {
+			t.Fatalf("slots while the MIS is down: %d %s", last.StatusCode, lastBody)
+		}
+	}
+	if hits.Load() > 5 || last.Header.Get("Retry-After") == "" || !strings.Contains(string(lastBody), "MIS is unavailable") {
+		t.Fatalf("breaker: %d calls reached the MIS; last answer %v %s", hits.Load(), last.Header, lastBody)
+	}
+	book, _ := json.Marshal(map[string]string{"slot_id": "slot-1", "contact_id": ids.New()})
+	if r, body := op.do("POST", "/api/v1/mis/appointments", "application/json", book, map[string]string{"X-CSRF-Token": op.cookie("okno_csrf")}); r.StatusCode != 503 {
+		t.Fatalf("booking while the MIS is down: %d %s", r.StatusCode, body)
 	}
 }

@@ -3,6 +3,7 @@ package mis
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/okno-crm/okno/internal/httpapi"
+	"github.com/okno-crm/okno/internal/idempotency"
 	"github.com/okno-crm/okno/internal/ids"
 	"github.com/okno-crm/okno/internal/perm"
 	"github.com/okno-crm/okno/internal/principal"
@@ -166,12 +168,25 @@ func (s *Service) handleBook(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, problem.New(problem.Unsupported, "send application/json"))
 		return
 	}
-	var b bookBody
-	if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
-		if problem.CodeOf(err) == problem.TooLarge {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	p := principal.From(r.Context())
+	in := BookInput{IdemKey: r.Header.Get(idempotency.Header)}
+	if in.IdemKey != "" {
+		if err := idempotency.CheckKey(in.IdemKey); err != nil {
 			problem.Write(w, r, err)
 			return
 		}
+		in.Fingerprint = idempotency.Fingerprint(r.Method, r.URL.Path, "application/json", raw)
+		if s.replay(w, r, p, in) {
+			return
+		}
+	}
+	var b bookBody
+	if err := json.Unmarshal(raw, &b); err != nil {
 		problem.Write(w, r, &problem.Error{Code: problem.Malformed, Message: "the body is not a JSON object", Err: err})
 		return
 	}
@@ -189,7 +204,11 @@ func (s *Service) handleBook(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, problem.Fields(fe))
 		return
 	}
-	a, err := s.Book(r.Context(), principal.From(r.Context()), BookInput{SlotID: b.SlotID, ContactID: b.ContactID, RequestID: b.RequestID})
+	in.SlotID, in.ContactID, in.RequestID = b.SlotID, b.ContactID, b.RequestID
+	a, err := s.Book(r.Context(), p, in)
+	if errors.Is(err, errIdemRace) && s.replay(w, r, p, in) {
+		return
+	}
 	var tp *TakenProblem
 	if errors.As(err, &tp) {
 		body := problem.BodyOf(problem.New(problem.Conflict, "the slot was just taken; choose one of the alternatives"))
@@ -208,6 +227,30 @@ func (s *Service) handleBook(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/api/v1/mis/appointments/"+a.ID)
 	httpapi.WriteJSON(w, http.StatusCreated, a)
+}
+
+// replay answers a booking retried with the same Idempotency-Key with the
+// first answer, and refuses the key reused for another body. It reports
+// whether it answered.
+func (s *Service) replay(w http.ResponseWriter, r *http.Request, p principal.Principal, in BookInput) bool {
+	saved, err := idempotency.Lookup(r.Context(), s.DB.R, idemScope(p), in.IdemKey)
+	if err != nil {
+		problem.Write(w, r, err)
+		return true
+	}
+	if saved == nil {
+		return false
+	}
+	if saved.Fingerprint != in.Fingerprint {
+		problem.Write(w, r, problem.Field(idempotency.Header, "this key was already used for a different request"))
+		return true
+	}
+	w.Header().Set("Content-Type", saved.ContentType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.WriteHeader(saved.Status)
+	_, _ = w.Write(saved.Body)
+	return true
 }
 
 func (s *Service) handleCancel(w http.ResponseWriter, r *http.Request) {

@@ -3,13 +3,16 @@ package mis
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/okno-crm/okno/internal/auditlog"
 	"github.com/okno-crm/okno/internal/events"
+	"github.com/okno-crm/okno/internal/idempotency"
 	"github.com/okno-crm/okno/internal/ids"
 	"github.com/okno-crm/okno/internal/mis/migrations"
 	"github.com/okno-crm/okno/internal/principal"
@@ -317,7 +320,16 @@ type BookInput struct {
 	SlotID    string
 	ContactID string
 	RequestID string // optional
+	// IdemKey and Fingerprint, when the client sent Idempotency-Key: the
+	// answer is stored under the key in the booking's own transaction.
+	IdemKey, Fingerprint string
 }
+
+// errIdemRace: another call with the same Idempotency-Key stored its
+// booking first; the caller replays that one.
+var errIdemRace = errors.New("mis: idempotency key stored by a concurrent call")
+
+func idemScope(p principal.Principal) string { return "user:" + p.UserID }
 
 // TakenProblem is the 409 of a slot taken meanwhile, with fresh free slots
 // of the same specialty.
@@ -385,13 +397,38 @@ func (s *Service) Book(ctx context.Context, p principal.Principal, in BookInput)
 	if err != nil {
 		return Appointment{}, err
 	}
-	now := s.Now().UTC()
+	now := s.Now().UTC().Truncate(time.Microsecond) // what PostgreSQL keeps: the answer equals a later read
 	id := ids.NewAt(now)
 	details := map[string]string{"mis_id": b.MISID, "slot_id": b.SlotID, "contact_id": in.ContactID}
 	if in.RequestID != "" {
 		details["request_id"] = in.RequestID
 	}
+	n, err := s.names(ctx)
+	if err != nil {
+		s.compensate(ctx, c, b.MISID)
+		return Appointment{}, err
+	}
+	a := Appointment{ID: id, MISID: b.MISID, SlotID: b.SlotID, ContactID: in.ContactID, Status: StatusBooked,
+		Start: b.Start.UTC(), End: b.End.UTC(), Doctor: ref(n.doctors, b.DoctorID), Branch: ref(n.branches, b.BranchID),
+		Specialty: ref(n.specialties, b.SpecialtyID), BookedAt: now}
+	if in.RequestID != "" {
+		a.RequestID = &in.RequestID
+	}
 	err = s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		if in.IdemKey != "" {
+			body, err := json.Marshal(a)
+			if err != nil {
+				return err
+			}
+			err = idempotency.Save(ctx, tx, idemScope(p), in.IdemKey, idempotency.Saved{
+				Fingerprint: in.Fingerprint, Status: http.StatusCreated, ContentType: "application/json", Body: append(body, '\n')}, now)
+			if store.IsUniqueViolation(err) {
+				return errIdemRace
+			}
+			if err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO appointments (id, mis_id, slot_id, contact_id, request_id, status, start_at, end_at,
   doctor_id, branch_id, specialty_id, booked_by, booked_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 			id, b.MISID, b.SlotID, in.ContactID, in.RequestID, StatusBooked, b.Start.UTC(), b.End.UTC(),
@@ -404,15 +441,21 @@ func (s *Service) Book(ctx context.Context, p principal.Principal, in BookInput)
 		return auditlog.Emit(ctx, tx, ServiceName, auditRecord(p, now, "appointment.booked", id, details, auditlog.OutcomeSuccess))
 	})
 	if err != nil {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*FHIRTimeout)
-		defer cancel()
-		if cerr := c.Cancel(cctx, b.MISID); cerr != nil {
-			slog.Error("mis: booked in the MIS but not stored, and the MIS booking could not be cancelled", "mis_id", b.MISID, "err", cerr)
-		}
+		s.compensate(ctx, c, b.MISID)
 		return Appointment{}, err
 	}
 	s.committed()
-	return s.Appointment(ctx, id)
+	return a, nil
+}
+
+// compensate cancels an MIS booking Okno could not record, so that no
+// booking exists that Okno does not know about.
+func (s *Service) compensate(ctx context.Context, c Client, misID string) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*FHIRTimeout)
+	defer cancel()
+	if err := c.Cancel(cctx, misID); err != nil {
+		slog.Error("mis: booked in the MIS but not stored, and the MIS booking could not be cancelled", "mis_id", misID, "err", err)
+	}
 }
 
 func eventData(id, misID, slotID, contactID, requestID string) map[string]string {

@@ -228,3 +228,47 @@ func TestMISSlotQueryValidation(t *testing.T) {
 }
 
 func parseQuery(s string) (map[string][]string, error) { return url.ParseQuery(s) }
+
+// stubClient books every slot and records cancellations.
+type stubClient struct {
+	Client
+	cancelled []string
+}
+
+func (c *stubClient) Book(_ context.Context, b Booking) (Booked, error) {
+	return Booked{MISID: "appt-" + b.SlotID, SlotID: b.SlotID, Start: demoStart, End: demoStart.Add(15 * time.Minute), Status: "booked"}, nil
+}
+
+func (c *stubClient) Cancel(_ context.Context, id string) error {
+	c.cancelled = append(c.cancelled, id)
+	return nil
+}
+
+// A booking the MIS made but Okno could not store is cancelled in the MIS
+// again, and nothing is announced.
+func TestStoreMISBookingNotStoredIsCompensated(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		stub := &stubClient{}
+		s := newTestService(t, b, stub)
+		ctx := context.Background()
+		op := principal.Principal{UserID: "0193a000-0000-7000-8000-0000000000aa", Login: "operator"}
+		if _, err := s.Book(ctx, op, BookInput{SlotID: "slot-1", ContactID: "0193a000-0000-7000-8000-000000000001"}); err != nil {
+			t.Fatal(err)
+		}
+		if len(stub.cancelled) != 0 {
+			t.Fatalf("a stored booking was cancelled: %v", stub.cancelled)
+		}
+		// The same MIS appointment id cannot be stored twice (unique mis_id):
+		// the second booking's transaction fails.
+		_, err := s.Book(ctx, op, BookInput{SlotID: "slot-1", ContactID: "0193a000-0000-7000-8000-000000000002"})
+		if err == nil {
+			t.Fatal("a second row with the same MIS id was stored")
+		}
+		if len(stub.cancelled) != 1 || stub.cancelled[0] != "appt-slot-1" {
+			t.Fatalf("not compensated: %v", stub.cancelled)
+		}
+		if n := len(outbox(t, s)); n != 2 {
+			t.Fatalf("%d outbox events, want the first booking's 2", n)
+		}
+	})
+}
