@@ -8,11 +8,10 @@
 // Env: OKNO_URL, OKNO_LOGIN, OKNO_PASSWORD, OKNO_FORM_KEY (default "demo"),
 // CHROMIUM_PATH (default /usr/bin/chromium). Screenshots go to e2e/artifacts/.
 // Plain Node + playwright-core driving the system's chromium; nothing is downloaded.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launch } from './browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const artifacts = path.join(here, 'artifacts');
@@ -23,7 +22,6 @@ const BASE = (process.env.OKNO_URL || 'http://127.0.0.1:18080').replace(/\/+$/, 
 const LOGIN = process.env.OKNO_LOGIN || '';
 const PASSWORD = process.env.OKNO_PASSWORD || '';
 const FORM_KEY = process.env.OKNO_FORM_KEY || 'demo';
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const LIVE_TIMEOUT_MS = 5000;
 
 const digits = (n) => Array.from({ length: n }, () => Math.floor(Math.random() * 10)).join('');
@@ -51,29 +49,7 @@ function check(cond, message) {
 async function main() {
   check(LOGIN && PASSWORD, 'set OKNO_LOGIN and OKNO_PASSWORD');
   await mkdir(artifacts, { recursive: true });
-  const profile = await mkdtemp(path.join(tmpdir(), 'okno-e2e-'));
-  const context = await chromium
-    .launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1440, height: 900 },
-    locale: 'ru-RU',
-    timezoneId: 'Asia/Yekaterinburg',
-  })
-    .catch(async (err) => {
-      await rm(profile, { recursive: true, force: true });
-      throw new Error(`cannot start chromium at ${CHROMIUM} (set CHROMIUM_PATH): ${err.message}`);
-    });
+  const { context, close } = await launch();
   const pageErrors = [];
   const dialogs = [];
   try {
@@ -203,8 +179,7 @@ async function main() {
     if (page) await page.screenshot({ path: path.join(artifacts, 'failure.png') }).catch(() => undefined);
     throw err;
   } finally {
-    await context.close().catch(() => undefined);
-    await rm(profile, { recursive: true, force: true }).catch(() => undefined);
+    await close();
   }
 }
 

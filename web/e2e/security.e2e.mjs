@@ -13,11 +13,10 @@
 // else e2e/artifacts/inbox-subject.json as inbox.e2e.mjs left it.
 // Screenshots: e2e/artifacts/security-*.png.
 import { createHmac } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launch } from './browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const artifacts = path.join(here, 'artifacts');
@@ -26,7 +25,6 @@ const BASE = (process.env.OKNO_URL || 'http://127.0.0.1:18080').replace(/\/+$/, 
 const OFFICER = process.env.OKNO_OFFICER_LOGIN || '';
 const PASSWORD = process.env.OKNO_OFFICER_PASSWORD || '';
 const MANAGER = process.env.OKNO_LOGIN || '';
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const AUDIT_WAIT_MS = 15_000;
 
 /** The person to find and forget: from the environment, else the one the inbox test created. */
@@ -122,21 +120,7 @@ async function main() {
   const subject = await subjectToForget();
   const phoneDigits = subject.phone.replace(/\D/g, '').slice(-7);
   await mkdir(artifacts, { recursive: true });
-  const profile = await mkdtemp(path.join(tmpdir(), 'okno-e2e-sec-'));
-  const context = await chromium
-    .launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1440, height: 900 },
-      locale: 'ru-RU',
-      timezoneId: 'Asia/Yekaterinburg',
-      acceptDownloads: true,
-    })
-    .catch(async (err) => {
-      await rm(profile, { recursive: true, force: true });
-      throw new Error(`cannot start chromium at ${CHROMIUM} (set CHROMIUM_PATH): ${err.message}`);
-    });
+  const { context, close } = await launch({ acceptDownloads: true });
   const pageErrors = [];
   const inboxCalls = [];
   const phoneInUrl = [];
@@ -407,8 +391,7 @@ async function main() {
     if (page) await page.screenshot({ path: path.join(artifacts, 'security-failure.png') }).catch(() => undefined);
     throw err;
   } finally {
-    await context.close().catch(() => undefined);
-    await rm(profile, { recursive: true, force: true }).catch(() => undefined);
+    await close();
   }
 }
 
