@@ -1,7 +1,14 @@
 // A small typed fetch client for the same-origin Okno API.
 import { AUDIT_PAGE_SIZE, auditQuery } from './audit';
+import { slotQuery, type SlotSearch } from './booking';
 import type {
   AdminUser,
+  Appointment,
+  BookingInput,
+  MisBranch,
+  MisDoctor,
+  MisSlot,
+  MisSpecialty,
   ApiToken,
   AuditFilters,
   AuditPage,
@@ -89,6 +96,7 @@ export async function parseProblem(res: Response): Promise<Problem> {
       .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null)
       .map((e) => ({ field: String(e.field ?? ''), message: String(e.message ?? '') }));
   }
+  if (Array.isArray(raw.alternatives)) problem.alternatives = raw.alternatives;
   return problem;
 }
 
@@ -226,6 +234,20 @@ export const api = {
   subjectReport: (contactId: string, signal?: AbortSignal) => apiFetch<SubjectReport>(subjectReportHref(contactId), { signal }),
   anonymizeContact: (contactId: string) =>
     apiFetch<void>(`/api/v1/contacts/${seg(contactId)}/anonymize`, { method: 'POST' }),
+
+  misBranches: (signal?: AbortSignal) => apiFetch<Items<MisBranch>>('/api/v1/mis/branches', { signal }),
+  misSpecialties: (signal?: AbortSignal) => apiFetch<Items<MisSpecialty>>('/api/v1/mis/specialties', { signal }),
+  misDoctors: (specialty: string, branch: string, signal?: AbortSignal) => {
+    const q = new URLSearchParams();
+    if (specialty) q.set('specialty', specialty);
+    if (branch) q.set('branch', branch);
+    const qs = q.toString();
+    return apiFetch<Items<MisDoctor>>(`/api/v1/mis/doctors${qs ? `?${qs}` : ''}`, { signal });
+  },
+  misSlots: (search: SlotSearch, signal?: AbortSignal) =>
+    apiFetch<Items<MisSlot>>(`/api/v1/mis/slots?${slotQuery(search)}`, { signal }),
+  book: (input: BookingInput) => apiFetch<Appointment>('/api/v1/mis/appointments', { method: 'POST', body: input }),
+  cancelAppointment: (id: string) => apiFetch<Appointment>(`/api/v1/mis/appointments/${seg(id)}`, { method: 'DELETE' }),
 
   audit: (filters: AuditFilters, cursor: string | null, signal?: AbortSignal) =>
     apiFetch<AuditPage>(`/api/v1/audit?${auditQuery(filters, cursor, AUDIT_PAGE_SIZE)}`, { signal }),

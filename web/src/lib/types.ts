@@ -20,6 +20,8 @@ export const PERMISSIONS = [
   'roles.manage',
   'forms.manage',
   'audit.read',
+  'mis.read',
+  'appointments.book',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -246,6 +248,57 @@ export interface Problem {
   /** Machine-readable reason, e.g. "unauthorized", "second_factor_required", "rate_limited". */
   code?: string;
   errors?: { field: string; message: string }[];
+  /** 409 on a booking: the next free slots of the same specialty (unchecked; see lib/booking.ts). */
+  alternatives?: unknown[];
+}
+
+/** An id and a display name from the MIS cache. */
+export interface MisRef {
+  id: string;
+  name: string;
+}
+
+export interface MisBranch extends MisRef {
+  address: string;
+  phone: string;
+}
+
+export type MisSpecialty = MisRef;
+
+export interface MisDoctor extends MisRef {
+  roles: { id: string; branch_id: string; specialty_id: string }[];
+}
+
+/** A free slot (GET /mis/slots), times in RFC 3339. */
+export interface MisSlot {
+  id: string;
+  start: string;
+  end: string;
+  specialty: MisRef;
+  doctor: MisRef;
+  branch: MisRef;
+}
+
+/** An appointment booked from Okno (POST /mis/appointments). */
+export interface Appointment {
+  id: string;
+  mis_id: string;
+  slot_id: string;
+  contact_id: string;
+  request_id: string | null;
+  status: 'booked' | 'cancelled' | string;
+  start: string;
+  end: string;
+  doctor: MisRef;
+  branch: MisRef;
+  specialty: MisRef;
+  booked_at: string;
+}
+
+export interface BookingInput {
+  slot_id: string;
+  contact_id: string;
+  request_id?: string;
 }
 
 export type StatusFilter = RequestStatus | 'all';

@@ -40,7 +40,7 @@ export function WindowScreen() {
         <RequestDetail id={selectedId} />
       </AppShell.Main>
       <AppShell.Aside>
-        <PatientCardPanel />
+        <PatientCardPanel requestId={selectedId} />
       </AppShell.Aside>
     </AppShell>
   );
