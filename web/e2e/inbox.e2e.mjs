@@ -155,6 +155,56 @@ async function main() {
       // security.e2e.mjs finds this reveal in the audit log as the security officer.
     });
 
+    await step('book an appointment from the window, then cancel it', async () => {
+      await page.getByTestId('book-open').click();
+      const dialog = page.getByTestId('book-dialog');
+      await dialog.waitFor();
+      const specialty = page.getByTestId('book-specialty');
+      const slots = page.getByTestId('book-slots');
+      // The first specialty with free slots (the demo MIS has two weeks of them on working days).
+      let chosen = '';
+      for (let i = 0; !chosen; i++) {
+        await specialty.click();
+        const options = page.getByRole('option');
+        await options.first().waitFor();
+        const count = await options.count();
+        check(i < count, `no specialty has free slots (${count} tried)`);
+        const before = (await slots.getAttribute('data-specialty')) || '';
+        await options.nth(i).click();
+        // Wait for this specialty's answer, not the previous one's.
+        const answer = await page.waitForFunction((prev) => {
+          const el = document.querySelector('[data-testid="book-slots"]');
+          const state = el?.getAttribute('data-state');
+          if (state === 'error') return { state };
+          return state === 'done' && el.getAttribute('data-specialty') !== prev ? { state } : null;
+        }, before);
+        const { state } = await answer.jsonValue();
+        if (state === 'error') throw new Error(`slot search failed: ${await slots.innerText()}`);
+        if (Number(await slots.getAttribute('data-count')) > 0) chosen = await specialty.inputValue();
+      }
+      console.log(`      specialty with slots: ${chosen}`);
+      const first = page.getByTestId('book-slot').first();
+      const slotId = await first.getAttribute('data-slot-id');
+      const label = (await first.innerText()).trim();
+      check(/^\d{2}:\d{2} · /.test(label), `slot label: ${label}`);
+      await first.click();
+      await page.locator(`[data-testid="book-slot"][data-slot-id=${attr(slotId)}][data-selected="true"]`).first().waitFor();
+      await page.screenshot({ path: path.join(artifacts, 'booking-slots.png') });
+      await page.getByTestId('book-confirm').click();
+      const result = page.locator('[data-testid="book-result"][data-status="booked"]');
+      await result.waitFor();
+      await dialog.waitFor({ state: 'detached' });
+      const text = await result.innerText();
+      check(text.includes(label.split(' · ')[0]), `booked time ${label} not in the pane: ${text}`);
+      await page.screenshot({ path: path.join(artifacts, 'booking.png') });
+
+      await page.getByTestId('book-cancel').click();
+      await page.getByTestId('confirm-dialog').waitFor();
+      await page.getByTestId('confirm-ok').click();
+      await page.locator('[data-testid="book-result"][data-status="cancelled"]').waitFor();
+      await page.getByTestId('book-open').waitFor();
+    });
+
     await step('switch the language to English', async () => {
       await page.getByTestId('lang-switch').getByText('EN', { exact: true }).click();
       await page.getByText('Patient card', { exact: true }).waitFor();

@@ -24,7 +24,7 @@ import type { Appointment, MisDoctor, MisSlot, PatientRequest } from '@/lib/type
 type SlotState =
   | { state: 'idle' }
   | { state: 'loading' }
-  | { state: 'done'; items: MisSlot[] }
+  | { state: 'done'; items: MisSlot[]; specialty: string }
   | { state: 'error'; error: unknown };
 
 /** A slot as a button: "10:30 · Иванов И.И. · ул. Малышева". */
@@ -148,7 +148,7 @@ export function BookingModal({
       .then((r) => {
         if (ctl.signal.aborted) return;
         const items = r.items ?? [];
-        setSlots({ state: 'done', items });
+        setSlots({ state: 'done', items, specialty: search.specialty });
         if (search.limit === 1 && items.length === 1) setSelected(items[0]);
       })
       .catch((error) => {
@@ -302,6 +302,7 @@ export function BookingModal({
           data-testid="book-slots"
           data-state={slots.state}
           data-count={slots.state === 'done' ? slots.items.length : 0}
+          data-specialty={slots.state === 'done' ? slots.specialty : undefined}
         >
           {slots.state === 'idle' && (
             <Text size="sm" c="dimmed">
