@@ -190,12 +190,43 @@ async function main() {
       await first.click();
       await page.locator(`[data-testid="book-slot"][data-slot-id=${attr(slotId)}][data-selected="true"]`).first().waitFor();
       await page.screenshot({ path: path.join(artifacts, 'booking-slots.png') });
+
+      // Someone else takes the chosen slot first: the dialog says so and offers alternatives.
+      const other = await page.evaluate(
+        async ({ slotId, requestId }) => {
+          const csrf = decodeURIComponent((document.cookie.match(/(?:^|;\s*)okno_csrf=([^;]*)/) || [])[1] || '');
+          const req = await (await fetch(`/api/v1/requests/${requestId}`)).json();
+          const res = await fetch('/api/v1/mis/appointments', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+            body: JSON.stringify({ slot_id: slotId, contact_id: req.contact.id }),
+          });
+          return { status: res.status, body: await res.json() };
+        },
+        { slotId, requestId: id },
+      );
+      check(other.status === 201, `booking the slot from outside: ${other.status} ${JSON.stringify(other.body)}`);
+      await page.getByTestId('book-confirm').click();
+      const alternatives = page.getByTestId('book-alternatives');
+      await alternatives.waitFor();
+      check((await alternatives.innerText()).includes('Этот слот только что заняли'), 'no "slot taken" message');
+      const alt = alternatives.getByTestId('book-slot').first();
+      await alt.waitFor();
+      const altLabel = (await alt.innerText()).trim();
+      check((await alt.getAttribute('data-slot-id')) !== slotId, 'the taken slot is offered again');
+      await page.screenshot({ path: path.join(artifacts, 'booking-taken.png') });
+      await alt.click();
       await page.getByTestId('book-confirm').click();
       const result = page.locator('[data-testid="book-result"][data-status="booked"]');
       await result.waitFor();
       await dialog.waitFor({ state: 'detached' });
       const text = await result.innerText();
-      check(text.includes(label.split(' · ')[0]), `booked time ${label} not in the pane: ${text}`);
+      check(text.includes(altLabel.split(' · ')[0]), `booked time ${altLabel} not in the pane: ${text}`);
+      const cancelled = await page.evaluate(async (apptId) => {
+        const csrf = decodeURIComponent((document.cookie.match(/(?:^|;\s*)okno_csrf=([^;]*)/) || [])[1] || '');
+        return (await fetch(`/api/v1/mis/appointments/${apptId}`, { method: 'DELETE', headers: { 'X-CSRF-Token': csrf } })).status;
+      }, other.body.id);
+      check(cancelled === 200, `cancelling the other booking: ${cancelled}`);
       await page.screenshot({ path: path.join(artifacts, 'booking.png') });
 
       await page.getByTestId('book-cancel').click();
