@@ -368,13 +368,18 @@ func (a *App) startBackground(ctx context.Context) {
 	}
 	if a.CC != nil {
 		goRun(a.CC.Run)
-		c := &events.Consumer{DB: a.CC.DB, JS: a.Bus.JS, Stream: bus.Stream, Durable: "contactcenter-identity",
-			Filters: []string{"identity.user.>"}, Handle: a.CC.ApplyIdentityEvent}
-		goRun(func(ctx context.Context) {
-			if err := c.Run(ctx); err != nil {
-				slog.Error("consumer stopped", "err", err)
-			}
-		})
+		for _, c := range []*events.Consumer{
+			{DB: a.CC.DB, JS: a.Bus.JS, Stream: bus.Stream, Durable: "contactcenter-identity",
+				Filters: []string{"identity.user.>"}, Handle: a.CC.ApplyIdentityEvent},
+			{DB: a.CC.DB, JS: a.Bus.JS, Stream: bus.Stream, Durable: "contactcenter-mis",
+				Filters: []string{"mis.appointment.>"}, Handle: a.CC.ApplyMISEvent, OnCommit: func() { a.CC.OnCommit() }},
+		} {
+			goRun(func(ctx context.Context) {
+				if err := c.Run(ctx); err != nil {
+					slog.Error("consumer stopped", "consumer", c.Durable, "err", err)
+				}
+			})
+		}
 	}
 	if a.Audit != nil {
 		// One durable consumer per emitting service: a filter spanning

@@ -26,6 +26,9 @@ type Consumer struct {
 	Filters []string
 	Handle  Handler
 	Now     func() time.Time
+	// OnCommit, when set, runs after applied events are committed (to wake
+	// the outbox relay when handlers write events of their own).
+	OnCommit func()
 }
 
 // Run consumes until ctx ends.
@@ -93,6 +96,9 @@ func (c *Consumer) applyBatch(ctx context.Context, msgs []jetstream.Msg) {
 		return nil
 	})
 	if err == nil {
+		if c.OnCommit != nil {
+			c.OnCommit()
+		}
 		for _, m := range msgs {
 			_ = m.Ack()
 		}
