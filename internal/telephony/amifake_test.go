@@ -20,7 +20,7 @@ type fakeAMI struct {
 
 	mu       sync.Mutex
 	cur      *fakeConn // the logged-in connection
-	channels []string // CoreShowChannel bodies (without Event/ActionID)
+	channels []string  // CoreShowChannel bodies (without Event/ActionID)
 	logins   int
 	actions  chan textproto.MIMEHeader
 	onLogin  chan struct{}
