@@ -26,6 +26,7 @@ func (s *Service) Handler(internalToken string) http.Handler {
 	mux.HandleFunc("OPTIONS /intake/web-forms/{key}", s.handleIntakePreflight)
 	mux.HandleFunc("GET /requests", principal.Require(perm.RequestsRead, s.handleListRequests))
 	mux.HandleFunc("GET /requests/{id}", principal.Require(perm.RequestsRead, s.handleGetRequest))
+	mux.HandleFunc("GET /contacts/{id}", principal.Require(perm.ContactsRead, s.handleGetContact))
 	mux.HandleFunc("POST /contacts/{id}/reveal", principal.Require(perm.ContactsReveal, s.handleReveal))
 	mux.HandleFunc("POST /contacts/search", principal.Require(perm.ContactsRead, s.handleSearchContacts))
 	mux.HandleFunc("GET /contacts/{id}/consents", principal.Require(perm.ContactsRead, s.handleConsents))
@@ -215,6 +216,32 @@ func (s *Service) handleGetRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpapi.WriteJSON(w, http.StatusOK, req)
+}
+
+// handleGetContact returns one contact, masked for a viewer without
+// patients.read_pd; other services (the MIS matching) read contacts here.
+func (s *Service) handleGetContact(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !ids.Valid(id) {
+		problem.Write(w, r, problem.New(problem.NotFound, "no such contact"))
+		return
+	}
+	c, err := s.FindContactByID(r.Context(), id)
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	p := principal.From(r.Context())
+	forViewer(p, &c)
+	fields := []string{"name", "phone", "email"}
+	if c.Masked {
+		fields = []string{"name", "phone.masked", "email.masked"}
+	}
+	if err := s.audit(r.Context(), p, auditlog.Record{Action: "contact.read", ObjectType: "contact", ObjectID: id, Fields: fields}); err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, c)
 }
 
 // handleReveal shows one contact's phone and e-mail unmasked, and records
