@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -102,8 +103,45 @@ func (s *Service) ensureRoles(ctx context.Context) error {
 				return fmt.Errorf("identity: seed role %s: %w", r.ID, err)
 			}
 		}
-		return nil
+		return s.applyGrants(ctx, tx)
 	})
+}
+
+// applyGrants gives each permission of perm.Added, once, to the built-in
+// roles it is meant for, so an installation seeded before the permission
+// existed gets it too.
+func (s *Service) applyGrants(ctx context.Context, tx *sql.Tx) error {
+	for _, g := range perm.Added {
+		res, err := tx.ExecContext(ctx, `INSERT INTO permission_grants (permission, applied_at) VALUES ($1, $2) ON CONFLICT (permission) DO NOTHING`, g.Permission, s.Now().UTC())
+		if err != nil {
+			return fmt.Errorf("identity: grant %s: %w", g.Permission, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue
+		}
+		for _, role := range g.Roles {
+			var raw string
+			err := tx.QueryRowContext(ctx, `SELECT permissions FROM roles WHERE id = $1`, role).Scan(&raw)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("identity: grant %s: %w", g.Permission, err)
+			}
+			var perms []string
+			if err := json.Unmarshal([]byte(raw), &perms); err != nil {
+				return fmt.Errorf("identity: role %s permissions: %w", role, err)
+			}
+			if slices.Contains(perms, g.Permission) {
+				continue
+			}
+			out, _ := json.Marshal(append(perms, g.Permission))
+			if _, err := tx.ExecContext(ctx, `UPDATE roles SET permissions = $2, updated_at = $3 WHERE id = $1`, role, string(out), s.Now().UTC()); err != nil {
+				return fmt.Errorf("identity: grant %s to %s: %w", g.Permission, role, err)
+			}
+		}
+	}
+	return nil
 }
 
 // User is a staff member as other services and the UI see them.

@@ -19,6 +19,14 @@ const (
 	SubjectsManage   = "subjects.manage"   // data-subject requests: report, anonymization
 	MISRead          = "mis.read"          // branches, specialties, doctors and free slots of the MIS
 	AppointmentsBook = "appointments.book" // book and cancel appointments in the MIS
+	CallsRead        = "calls.read"        // the call log and incoming-call pop-ups
+	CallsDial        = "calls.dial"        // click-to-call through the clinic's PBX
+	TasksRead        = "tasks.read"        // callbacks and other tasks
+	TasksManage      = "tasks.manage"      // create, take, complete tasks
+	TelephonyManage  = "telephony.manage"  // PBX integrations
+	QueuesManage     = "queues.manage"     // queues, routing, working hours, lost reasons
+	BoardRead        = "board.read"        // the supervisor's live board
+	ContactsMerge    = "contacts.merge"    // merge two contact cards
 )
 
 // AllPermissions lists every permission Okno knows.
@@ -26,6 +34,28 @@ var AllPermissions = []string{
 	RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD, ContactsReveal,
 	UsersManage, RolesManage, FormsManage, AuditRead, ConsentsManage, SubjectsManage,
 	MISRead, AppointmentsBook,
+	CallsRead, CallsDial, TasksRead, TasksManage, TelephonyManage, QueuesManage, BoardRead, ContactsMerge,
+}
+
+// Added lists permissions introduced after roles were first seeded, with
+// the built-in roles that receive them. Identity grants each once to the
+// roles of an existing installation (an administrator may take it away
+// afterwards; it is not granted again).
+var Added = []Grant{
+	{CallsRead, []string{"operator", "supervisor", "admin"}},
+	{CallsDial, []string{"operator", "supervisor", "admin"}},
+	{TasksRead, []string{"operator", "supervisor", "admin"}},
+	{TasksManage, []string{"operator", "supervisor", "admin"}},
+	{TelephonyManage, []string{"admin"}},
+	{QueuesManage, []string{"supervisor", "admin"}},
+	{BoardRead, []string{"supervisor", "admin"}},
+	{ContactsMerge, []string{"supervisor", "admin"}},
+}
+
+// Grant gives Permission to Roles.
+type Grant struct {
+	Permission string
+	Roles      []string
 }
 
 // Role is a named set of permissions.
@@ -39,10 +69,11 @@ type Role struct {
 // BuiltinRoles are created on first start; administrators may edit them later.
 var BuiltinRoles = []Role{
 	{ID: "operator", Name: "Оператор", Builtin: true, Permissions: []string{
-		RequestsRead, RequestsUpdate, ContactsRead, ContactsReveal, ConsentsManage, MISRead, AppointmentsBook}},
+		RequestsRead, RequestsUpdate, ContactsRead, ContactsReveal, ConsentsManage, MISRead, AppointmentsBook,
+		CallsRead, CallsDial, TasksRead, TasksManage}},
 	{ID: "supervisor", Name: "Старший оператор", Builtin: true, Permissions: []string{
 		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD, ContactsReveal, ConsentsManage,
-		MISRead, AppointmentsBook}},
+		MISRead, AppointmentsBook, CallsRead, CallsDial, TasksRead, TasksManage, QueuesManage, BoardRead, ContactsMerge}},
 	// The administrator holds every permission but the security officer's,
 	// so that they can assign the operators' and supervisors' roles (nobody
 	// grants more than they hold) yet cannot read the audit of their own
@@ -50,7 +81,8 @@ var BuiltinRoles = []Role{
 	// (okno user create --role security_officer) or by a security officer.
 	{ID: "admin", Name: "Администратор", Builtin: true, Permissions: []string{
 		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD, ContactsReveal, ConsentsManage,
-		UsersManage, RolesManage, FormsManage, MISRead, AppointmentsBook}},
+		UsersManage, RolesManage, FormsManage, MISRead, AppointmentsBook,
+		CallsRead, CallsDial, TasksRead, TasksManage, TelephonyManage, QueuesManage, BoardRead, ContactsMerge}},
 	{ID: "security_officer", Name: "Офицер безопасности", Builtin: true, Permissions: []string{
 		AuditRead, ContactsRead, ConsentsManage, SubjectsManage}},
 }
