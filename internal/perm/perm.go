@@ -27,6 +27,8 @@ const (
 	QueuesManage     = "queues.manage"     // queues, routing, working hours, lost reasons
 	BoardRead        = "board.read"        // the supervisor's live board
 	ContactsMerge    = "contacts.merge"    // merge two contact cards
+	PatientsLink     = "patients.link"     // link a contact to an MIS patient (or register one), and unlink
+	MISManage        = "mis.manage"        // the MIS connection's health, cache refresh and live check
 )
 
 // AllPermissions lists every permission Okno knows.
@@ -35,6 +37,7 @@ var AllPermissions = []string{
 	UsersManage, RolesManage, FormsManage, AuditRead, ConsentsManage, SubjectsManage,
 	MISRead, AppointmentsBook,
 	CallsRead, CallsDial, TasksRead, TasksManage, TelephonyManage, QueuesManage, BoardRead, ContactsMerge,
+	PatientsLink, MISManage,
 }
 
 // Added lists permissions introduced after roles were first seeded, with
@@ -50,6 +53,8 @@ var Added = []Grant{
 	{QueuesManage, []string{"supervisor", "admin"}},
 	{BoardRead, []string{"supervisor", "admin"}},
 	{ContactsMerge, []string{"supervisor", "admin"}},
+	{PatientsLink, []string{"operator", "supervisor", "admin"}},
+	{MISManage, []string{"admin"}},
 }
 
 // Grant gives Permission to Roles.
@@ -70,10 +75,11 @@ type Role struct {
 var BuiltinRoles = []Role{
 	{ID: "operator", Name: "Оператор", Builtin: true, Permissions: []string{
 		RequestsRead, RequestsUpdate, ContactsRead, ContactsReveal, ConsentsManage, MISRead, AppointmentsBook,
-		CallsRead, CallsDial, TasksRead, TasksManage}},
+		CallsRead, CallsDial, TasksRead, TasksManage, PatientsLink}},
 	{ID: "supervisor", Name: "Старший оператор", Builtin: true, Permissions: []string{
 		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD, ContactsReveal, ConsentsManage,
-		MISRead, AppointmentsBook, CallsRead, CallsDial, TasksRead, TasksManage, QueuesManage, BoardRead, ContactsMerge}},
+		MISRead, AppointmentsBook, CallsRead, CallsDial, TasksRead, TasksManage, QueuesManage, BoardRead, ContactsMerge,
+		PatientsLink}},
 	// The administrator holds every permission but the security officer's,
 	// so that they can assign the operators' and supervisors' roles (nobody
 	// grants more than they hold) yet cannot read the audit of their own
@@ -82,7 +88,8 @@ var BuiltinRoles = []Role{
 	{ID: "admin", Name: "Администратор", Builtin: true, Permissions: []string{
 		RequestsRead, RequestsUpdate, RequestsAssign, ContactsRead, PatientsReadPD, ContactsReveal, ConsentsManage,
 		UsersManage, RolesManage, FormsManage, MISRead, AppointmentsBook,
-		CallsRead, CallsDial, TasksRead, TasksManage, TelephonyManage, QueuesManage, BoardRead, ContactsMerge}},
+		CallsRead, CallsDial, TasksRead, TasksManage, TelephonyManage, QueuesManage, BoardRead, ContactsMerge,
+		PatientsLink, MISManage}},
 	{ID: "security_officer", Name: "Офицер безопасности", Builtin: true, Permissions: []string{
 		AuditRead, ContactsRead, ConsentsManage, SubjectsManage}},
 }
