@@ -5,38 +5,20 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/okno-crm/okno/internal/auditlog"
 	"github.com/okno-crm/okno/internal/events"
+	"github.com/okno-crm/okno/internal/mask"
 	"github.com/okno-crm/okno/internal/perm"
 	"github.com/okno-crm/okno/internal/principal"
 	"github.com/okno-crm/okno/internal/problem"
 )
 
 // MaskPhone hides the middle of a phone: "+79123456701" → "+7 912 ***-**-01".
-func MaskPhone(p string) string {
-	if p == "" {
-		return ""
-	}
-	if strings.HasPrefix(p, "+7") && len(p) == 12 {
-		return "+7 " + p[2:5] + " ***-**-" + p[10:]
-	}
-	if len(p) <= 6 {
-		return strings.Repeat("*", len(p))
-	}
-	return p[:4] + strings.Repeat("*", len(p)-6) + p[len(p)-2:]
-}
+func MaskPhone(p string) string { return mask.Phone(p) }
 
 // MaskEmail keeps the first letter and the domain: "a***@example.ru".
-func MaskEmail(e string) string {
-	local, domain, ok := strings.Cut(e, "@")
-	if !ok || local == "" {
-		return strings.Repeat("*", len(e))
-	}
-	r := []rune(local)
-	return string(r[0]) + "***@" + domain
-}
+func MaskEmail(e string) string { return mask.Email(e) }
 
 // forViewer shows phones and e-mails only to those allowed to see them.
 func forViewer(p principal.Principal, c *Contact) {
