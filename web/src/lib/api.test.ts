@@ -216,3 +216,45 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('soon')).toBeUndefined();
   });
 });
+
+describe('MIS calls', () => {
+  it('puts only ids in addresses: the contact’s phone and name never leave the server', async () => {
+    vi.stubGlobal('document', { cookie: 'okno_csrf=c1' });
+    const fetchMock = vi.fn(async (_url: string, _init: RequestInit) => new Response('{"items":[]}', { status: 200 }));
+    vi.stubGlobal('fetch', fetchMock);
+    await api.contactAppointments('c/1');
+    await api.contactPatients('c/1');
+    await api.matchPatients('c/1');
+    await api.linkPatient('c/1', 'p-9');
+    await api.registerPatient('c/1');
+    await api.rescheduleAppointment('a/1', 'slot-2');
+    await api.misServices('sp 1');
+    fetchMock.mockImplementation(async () => new Response(null, { status: 204 }));
+    await api.unlinkPatient('l/1');
+    expect(fetchMock.mock.calls.map((c) => [c[1].method, c[0], c[1].body ?? null])).toEqual([
+      ['GET', '/api/v1/mis/appointments?contact_id=c%2F1', null],
+      ['GET', '/api/v1/mis/contacts/c%2F1/patients', null],
+      ['POST', '/api/v1/mis/patients/match', '{"contact_id":"c/1"}'],
+      ['POST', '/api/v1/mis/links', '{"contact_id":"c/1","patient_id":"p-9"}'],
+      ['POST', '/api/v1/mis/patients', '{"contact_id":"c/1"}'],
+      ['POST', '/api/v1/mis/appointments/a%2F1/reschedule', '{"slot_id":"slot-2"}'],
+      ['GET', '/api/v1/mis/services?specialty=sp+1', null],
+      ['DELETE', '/api/v1/mis/links/l%2F1', null],
+    ]);
+  });
+
+  it('takes a 202 without a body (the refresh) as done', async () => {
+    vi.stubGlobal('document', { cookie: 'okno_csrf=c1' });
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(null, { status: 202 })));
+    await expect(api.misRefresh()).resolves.toBeUndefined();
+  });
+
+  it('reads the schedule of a week', async () => {
+    const fetchMock = vi.fn(async (_url: string, _init: RequestInit) => new Response('{"items":[]}', { status: 200 }));
+    vi.stubGlobal('fetch', fetchMock);
+    await api.misSchedule({ branch: 'b-1', specialty: 'sp-1', view: 'week', day: '2026-11-26' });
+    expect(fetchMock.mock.calls[0][0]).toBe(
+      '/api/v1/mis/schedule?branch=b-1&specialty=sp-1&from=2026-11-23T00%3A00%3A00%2B05%3A00&to=2026-11-30T00%3A00%3A00%2B05%3A00',
+    );
+  });
+});

@@ -1,14 +1,24 @@
 // A small typed fetch client for the same-origin Okno API.
 import { AUDIT_PAGE_SIZE, auditQuery } from './audit';
 import { slotQuery, type SlotSearch } from './booking';
+import { scheduleQuery, type ScheduleSearch } from './schedule';
 import type {
   AdminUser,
   Appointment,
   BookingInput,
+  ContactAppointment,
+  LinkedPatient,
+  MatchResult,
   MisBranch,
+  MisCheck,
   MisDoctor,
+  MisHealth,
+  MisPatient,
+  MisService,
   MisSlot,
   MisSpecialty,
+  PatientLink,
+  ScheduleSlot,
   ApiToken,
   AuditFilters,
   AuditPage,
@@ -169,7 +179,9 @@ export async function apiFetch<T>(path: string, opts: RequestOptions = {}): Prom
     throw err;
   }
   if (res.status === 204 || res.status === 205) return undefined as T;
-  return (await res.json()) as T;
+  // A 202 may come without a body.
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
 }
 
 export const PAGE_SIZE = 50;
@@ -248,6 +260,27 @@ export const api = {
     apiFetch<Items<MisSlot>>(`/api/v1/mis/slots?${slotQuery(search)}`, { signal }),
   book: (input: BookingInput) => apiFetch<Appointment>('/api/v1/mis/appointments', { method: 'POST', body: input }),
   cancelAppointment: (id: string) => apiFetch<Appointment>(`/api/v1/mis/appointments/${seg(id)}`, { method: 'DELETE' }),
+  rescheduleAppointment: (id: string, slotId: string) =>
+    apiFetch<Appointment>(`/api/v1/mis/appointments/${seg(id)}/reschedule`, { method: 'POST', body: { slot_id: slotId } }),
+  misServices: (specialty: string, signal?: AbortSignal) =>
+    apiFetch<Items<MisService>>(`/api/v1/mis/services?${new URLSearchParams({ specialty })}`, { signal }),
+  misSchedule: (search: ScheduleSearch, signal?: AbortSignal) =>
+    apiFetch<Items<ScheduleSlot>>(`/api/v1/mis/schedule?${scheduleQuery(search)}`, { signal }),
+  // Ids only in these addresses: the MIS reads the contact's phone and name server-side.
+  contactAppointments: (contactId: string, signal?: AbortSignal) =>
+    apiFetch<Items<ContactAppointment>>(`/api/v1/mis/appointments?${new URLSearchParams({ contact_id: contactId })}`, { signal }),
+  contactPatients: (contactId: string, signal?: AbortSignal) =>
+    apiFetch<Items<LinkedPatient>>(`/api/v1/mis/contacts/${seg(contactId)}/patients`, { signal }),
+  matchPatients: (contactId: string, signal?: AbortSignal) =>
+    apiFetch<MatchResult>('/api/v1/mis/patients/match', { method: 'POST', body: { contact_id: contactId }, signal }),
+  linkPatient: (contactId: string, patientId: string) =>
+    apiFetch<PatientLink>('/api/v1/mis/links', { method: 'POST', body: { contact_id: contactId, patient_id: patientId } }),
+  unlinkPatient: (linkId: string) => apiFetch<void>(`/api/v1/mis/links/${seg(linkId)}`, { method: 'DELETE' }),
+  registerPatient: (contactId: string) =>
+    apiFetch<MisPatient>('/api/v1/mis/patients', { method: 'POST', body: { contact_id: contactId } }),
+  misHealth: (signal?: AbortSignal) => apiFetch<MisHealth>('/api/v1/mis/health', { signal }),
+  misRefresh: () => apiFetch<void>('/api/v1/mis/refresh', { method: 'POST' }),
+  misCheck: () => apiFetch<MisCheck>('/api/v1/mis/check', { method: 'POST' }),
 
   audit: (filters: AuditFilters, cursor: string | null, signal?: AbortSignal) =>
     apiFetch<AuditPage>(`/api/v1/audit?${auditQuery(filters, cursor, AUDIT_PAGE_SIZE)}`, { signal }),

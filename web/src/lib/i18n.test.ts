@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dictionaries, translate } from './i18n';
-import { CHANNELS, OUTCOMES, PERMISSIONS, STATUSES } from './types';
+import { APPOINTMENT_STATUSES, CHANNELS, MATCH_REASONS, OUTCOMES, PERMISSIONS, STATUSES } from './types';
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -39,6 +39,12 @@ describe('i18n', () => {
   it('names every permission and audit outcome', () => {
     for (const p of PERMISSIONS) expect(ruKeys).toContain(`perm.${p}`);
     for (const o of OUTCOMES) expect(ruKeys).toContain(`audit.outcome.${o}`);
+  });
+
+  it('names every appointment status and every reason a patient matched', () => {
+    for (const s of APPOINTMENT_STATUSES) expect(ruKeys).toContain(`appt.${s}`);
+    for (const r of MATCH_REASONS) expect(ruKeys).toContain(`match.reason.${r}`);
+    expect(translate('ru', 'appt.noshow')).toBe('Не пришёл');
   });
 
   it('fills placeholders and leaves unknown ones visible', () => {

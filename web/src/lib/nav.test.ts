@@ -54,6 +54,29 @@ describe('navLinks', () => {
   });
 });
 
+describe('MIS sections', () => {
+  const operatorMis = user('operator', ['requests.read', 'mis.read', 'appointments.book', 'patients.link']);
+  const adminMis = user('admin', ['requests.read', 'users.manage', 'roles.manage', 'mis.read', 'mis.manage']);
+
+  it('shows the schedule with mis.read and the MIS settings with mis.manage, after the inbox', () => {
+    expect(keys(operatorMis)).toEqual(['inbox', 'schedule']);
+    expect(keys(adminMis)).toEqual(['inbox', 'schedule', 'users', 'roles', 'mis']);
+    expect(navLinks(adminMis).find((l) => l.key === 'mis')?.href).toBe('/admin/mis/');
+    expect(navLinks(adminMis).find((l) => l.key === 'schedule')?.testId).toBe('nav-schedule');
+  });
+
+  it('keeps the inbox the operator’s home, the schedule home for someone with only mis.read', () => {
+    expect(homePath(operatorMis)).toBe('/');
+    expect(homePath(user('viewer', ['mis.read']))).toBe('/schedule/');
+    expect(redirectFor(operatorMis, { permission: 'mis.manage' })).toBe('/');
+  });
+
+  it('highlights them', () => {
+    expect(activeNav('/schedule/')).toBe('schedule');
+    expect(activeNav('/admin/mis/')).toBe('mis');
+  });
+});
+
 describe('homePath', () => {
   it('sends each role to its first section', () => {
     expect(homePath(operator)).toBe('/');

@@ -5,16 +5,18 @@ import type { User } from './types';
 
 export const ROUTES = {
   inbox: '/',
+  schedule: '/schedule/',
   audit: '/audit/',
   subjects: '/subjects/',
   users: '/admin/users/',
   roles: '/admin/roles/',
+  mis: '/admin/mis/',
   profile: '/profile/',
   enroll: '/enroll/',
   login: '/login/',
 } as const;
 
-export type NavKey = 'inbox' | 'audit' | 'subjects' | 'users' | 'roles';
+export type NavKey = 'inbox' | 'schedule' | 'audit' | 'subjects' | 'users' | 'roles' | 'mis';
 
 export interface NavLink {
   key: NavKey;
@@ -27,10 +29,12 @@ export interface NavLink {
 /** The header's sections, in order; each shown only to holders of its permission. */
 export const NAV_LINKS: readonly NavLink[] = [
   { key: 'inbox', href: ROUTES.inbox, label: 'nav.inbox', permission: 'requests.read', testId: 'nav-inbox' },
+  { key: 'schedule', href: ROUTES.schedule, label: 'nav.schedule', permission: 'mis.read', testId: 'nav-schedule' },
   { key: 'audit', href: ROUTES.audit, label: 'nav.audit', permission: 'audit.read', testId: 'nav-audit' },
   { key: 'subjects', href: ROUTES.subjects, label: 'nav.subjects', permission: 'subjects.manage', testId: 'nav-subjects' },
   { key: 'users', href: ROUTES.users, label: 'nav.users', permission: 'users.manage', testId: 'nav-users' },
   { key: 'roles', href: ROUTES.roles, label: 'nav.roles', permission: 'roles.manage', testId: 'nav-roles' },
+  { key: 'mis', href: ROUTES.mis, label: 'nav.mis', permission: 'mis.manage', testId: 'nav-mis' },
 ];
 
 export function can(user: User | null | undefined, permission: string): boolean {

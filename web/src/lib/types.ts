@@ -22,6 +22,8 @@ export const PERMISSIONS = [
   'audit.read',
   'mis.read',
   'appointments.book',
+  'patients.link',
+  'mis.manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -299,6 +301,120 @@ export interface BookingInput {
   slot_id: string;
   contact_id: string;
   request_id?: string;
+  /** The service (приём, consultation) chosen in the dialog; the MIS may price by it. */
+  service_id?: string;
+}
+
+/** A priced service of a specialty (GET /mis/services). price is a decimal string, "1500.00". */
+export interface MisService {
+  id: string;
+  name: string;
+  specialty_id: string;
+  price: string;
+  currency: string;
+}
+
+/** One cell of the schedule grid (GET /mis/schedule): a slot, free or taken. */
+export interface ScheduleSlot {
+  id: string;
+  start: string;
+  end: string;
+  doctor: MisRef;
+  branch: MisRef;
+  specialty: MisRef;
+  status: 'free' | 'busy' | string;
+}
+
+export const APPOINTMENT_STATUSES = ['booked', 'confirmed', 'arrived', 'completed', 'noshow', 'cancelled'] as const;
+export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
+
+/** An appointment of a contact as Okno sees it (GET /mis/appointments?contact_id=). */
+export interface ContactAppointment {
+  id: string;
+  mis_id: string;
+  status: AppointmentStatus | string;
+  start: string;
+  end: string;
+  doctor: MisRef;
+  branch: MisRef;
+  specialty: MisRef;
+  request_id: string | null;
+  patient_id: string | null;
+  /** Present on appointments booked through Okno. */
+  contact_id?: string;
+  slot_id?: string;
+  booked_at?: string;
+}
+
+/**
+ * A patient of the MIS. For a viewer without patients.read_pd the server masks the fields
+ * ("Ив***", "+7 *** ***-**-67", a birth year only); the UI shows them as sent.
+ */
+export interface MisPatient {
+  id: string;
+  family: string;
+  given: string;
+  middle: string;
+  birth_date: string;
+  gender?: string;
+  phones: string[] | null;
+  emails?: string[] | null;
+}
+
+export const MATCH_REASONS = ['phone', 'family', 'given', 'middle', 'birth_date', 'email', 'identifier'] as const;
+
+/** A patient the MIS holds who may be this contact (POST /mis/patients/match). */
+export interface MatchCandidate {
+  patient: MisPatient;
+  /** 0..1 */
+  confidence: number;
+  /** What agrees with the contact: "phone", "family", "given", "birth_date", … */
+  reasons: string[];
+  linked: boolean;
+}
+
+export interface MatchResult {
+  candidates: MatchCandidate[];
+  /** Patient ids already linked to the contact. */
+  linked: string[];
+}
+
+export interface PatientLink {
+  id: string;
+  contact_id: string;
+  patient_id: string;
+  linked_by: string;
+  linked_at: string;
+}
+
+/** A patient linked to a contact, with their appointments (GET /mis/contacts/{id}/patients). */
+export interface LinkedPatient {
+  link_id: string;
+  patient: MisPatient;
+  appointments?: { upcoming: ContactAppointment[] | null; past: ContactAppointment[] | null } | null;
+}
+
+/** GET /mis/health: what the mis service knows of its MIS (no credentials). */
+export interface MisHealth {
+  kind: 'fhir' | 'renovatio' | 'none' | string;
+  base_url: string;
+  breaker: 'closed' | 'open' | 'half-open' | string;
+  last_refresh_at: string | null;
+  last_refresh_error: string | null;
+  feed: {
+    cursor_at: string | null;
+    last_poll_at: string | null;
+    last_error: string | null;
+    applied_total: number;
+  } | null;
+  counts: { branches: number; specialties: number; doctors: number; services: number } | null;
+}
+
+/** POST /mis/check: one live probe of the MIS. */
+export interface MisCheck {
+  ok: boolean;
+  latency_ms: number;
+  error?: string;
 }
 
 export type StatusFilter = RequestStatus | 'all';

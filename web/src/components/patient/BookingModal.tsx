@@ -1,14 +1,17 @@
 'use client';
 
-import { Alert, Button, Group, Loader, Modal, ScrollArea, Select, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Group, Loader, Modal, Paper, ScrollArea, Select, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { ProblemAlert } from '@/components/common/ProblemAlert';
 import { useResource } from '@/hooks/useResource';
 import { api, isApiError } from '@/lib/api';
 import {
+  addDays,
   alternativesFrom,
   clinicDateTime,
+  clinicDay,
+  DEFAULT_RANGE_DAYS,
   dayLabel,
   defaultRange,
   groupSlotsByDay,
@@ -19,7 +22,8 @@ import {
   type SlotSearch,
 } from '@/lib/booking';
 import { useLang, useT } from '@/lib/i18n';
-import type { Appointment, MisDoctor, MisSlot, PatientRequest } from '@/lib/types';
+import { formatPrice } from '@/lib/mis';
+import type { Appointment, ContactAppointment, MisDoctor, MisService, MisSlot, PatientRequest } from '@/lib/types';
 
 type SlotState =
   | { state: 'idle' }
@@ -66,7 +70,7 @@ function SlotList({ slots, selectedId, onPick }: { slots: MisSlot[]; selectedId:
 }
 
 /** The 503 of the MIS: our words, then the server's detail. */
-function UnavailableAlert({ error }: { error: unknown }) {
+export function UnavailableAlert({ error }: { error: unknown }) {
   const t = useT();
   if (!isApiError(error, 503)) return <ProblemAlert error={error} testId="book-problem" />;
   return (
@@ -77,33 +81,53 @@ function UnavailableAlert({ error }: { error: unknown }) {
   );
 }
 
+/** "27.11.2026 10:00 · Иванов И.И. · ул. Малышева" */
+export function appointmentLine(a: Pick<MisSlot, 'start' | 'doctor' | 'branch'>): string {
+  return [clinicDateTime(a.start), shortName(a.doctor?.name || a.doctor?.id || ''), a.branch?.name || a.branch?.id || ''].filter(Boolean).join(' · ');
+}
+
 /**
- * Booking for one request: specialty, optional branch and doctor, a range of days; free slots
- * by day; the chosen one booked for the request's contact. A taken slot offers the server's
- * alternatives.
+ * Booking for one request: specialty and its service, optional branch and doctor, a range of
+ * days; free slots by day; the chosen one booked for the request's contact. A taken slot
+ * offers the server's alternatives. With `reschedule` the same picker moves that appointment
+ * (same specialty); with `initialSlot` (from the schedule grid) it opens on that slot.
  */
 export function BookingModal({
   request,
+  reschedule,
+  initialSlot,
   onClose,
   onBooked,
 }: {
   request: PatientRequest;
+  reschedule?: ContactAppointment;
+  initialSlot?: MisSlot;
   onClose(): void;
   onBooked(a: Appointment): void;
 }) {
   const t = useT();
+  const lang = useLang((s) => s.lang);
+  const preset = reschedule ?? initialSlot;
   const specialties = useResource((signal) => api.misSpecialties(signal));
   const branches = useResource((signal) => api.misBranches(signal));
-  const [specialty, setSpecialty] = useState<string | null>(null);
-  const [branch, setBranch] = useState<string | null>(null);
-  const [doctor, setDoctor] = useState<string | null>(null);
-  const [range, setRange] = useState(() => defaultRange());
+  const [specialty, setSpecialty] = useState<string | null>(preset?.specialty?.id || null);
+  const [branch, setBranch] = useState<string | null>(initialSlot?.branch?.id || null);
+  const [doctor, setDoctor] = useState<string | null>(preset?.doctor?.id || null);
+  const [range, setRange] = useState(() => {
+    if (!initialSlot) return defaultRange();
+    const day = clinicDay(initialSlot.start);
+    return { fromDay: day, toDay: addDays(day, DEFAULT_RANGE_DAYS) };
+  });
   const [doctors, setDoctors] = useState<MisDoctor[]>([]);
+  const [services, setServices] = useState<{ specialty: string; items: MisService[] } | { specialty: string; error: unknown } | null>(null);
+  const [service, setService] = useState<string | null>(null);
   const [slots, setSlots] = useState<SlotState>({ state: 'idle' });
   const [nearest, setNearest] = useState(0);
   // Bumped after a 409, so the list no longer offers the taken slot.
   const [refresh, setRefresh] = useState(0);
-  const [selected, setSelected] = useState<MisSlot | null>(null);
+  const [selected, setSelected] = useState<MisSlot | null>(initialSlot ?? null);
+  // The grid's slot stays chosen when its first search comes back.
+  const keepInitial = useRef(initialSlot ?? null);
   const [alternatives, setAlternatives] = useState<MisSlot[] | null>(null);
   const [busy, setBusy] = useState(false);
   const [bookError, setBookError] = useState<unknown>(null);
@@ -126,6 +150,27 @@ export function BookingModal({
     return () => ctl.abort();
   }, [specialty, branch]);
 
+  // The specialty's services and their prices (not when moving: the service stays).
+  useEffect(() => {
+    setServices(null);
+    setService(null);
+    if (!specialty || reschedule) return;
+    const ctl = new AbortController();
+    api
+      .misServices(specialty, ctl.signal)
+      .then((r) => {
+        if (ctl.signal.aborted) return;
+        const items = r.items ?? [];
+        setServices({ specialty, items });
+        // One service is no choice.
+        if (items.length === 1) setService(items[0].id);
+      })
+      .catch((error) => {
+        if (!ctl.signal.aborted) setServices({ specialty, error });
+      });
+    return () => ctl.abort();
+  }, [specialty, reschedule]);
+
   // Free slots: the chosen filters, or the nearest one in any branch.
   const search: SlotSearch | null = useMemo(() => {
     if (!specialty) return null;
@@ -136,7 +181,9 @@ export function BookingModal({
   }, [specialty, branch, doctor, range, problem, nearest, refresh]);
 
   useEffect(() => {
-    setSelected(null);
+    const keep = keepInitial.current;
+    keepInitial.current = null;
+    setSelected(keep);
     if (!search) {
       setSlots({ state: 'idle' });
       return;
@@ -173,8 +220,18 @@ export function BookingModal({
     setBusy(true);
     setBookError(null);
     try {
-      const a = await api.book({ slot_id: selected.id, contact_id: request.contact.id, request_id: request.id });
-      notifications.show({ color: 'teal', message: t('book.done', { when: clinicDateTime(a.start), doctor: shortName(a.doctor?.name ?? '') }) });
+      const a = reschedule
+        ? await api.rescheduleAppointment(reschedule.id, selected.id)
+        : await api.book({
+            slot_id: selected.id,
+            contact_id: request.contact.id,
+            request_id: request.id,
+            ...(service ? { service_id: service } : {}),
+          });
+      notifications.show({
+        color: 'teal',
+        message: t(reschedule ? 'book.moved' : 'book.done', { when: clinicDateTime(a.start), doctor: shortName(a.doctor?.name ?? '') }),
+      });
       onBooked(a);
     } catch (err) {
       if (isApiError(err, 409)) {
@@ -192,12 +249,27 @@ export function BookingModal({
   const specialtyData = (specialties.data?.items ?? []).map((s) => ({ value: s.id, label: s.name || s.id }));
   const branchData = (branches.data?.items ?? []).map((b) => ({ value: b.id, label: b.name || b.id }));
   const doctorData = doctors.map((d) => ({ value: d.id, label: d.name || d.id }));
+  // The preset doctor shows by name before the doctor list arrives.
+  if (doctor && preset?.doctor && !doctorData.some((d) => d.value === doctor)) doctorData.push({ value: doctor, label: preset.doctor.name || doctor });
+  if (specialty && preset?.specialty && !specialtyData.some((d) => d.value === specialty))
+    specialtyData.push({ value: specialty, label: preset.specialty.name || specialty });
+  const serviceItems = services && 'items' in services && services.specialty === specialty ? services.items : [];
+  const serviceData = serviceItems.map((x) => ({ value: x.id, label: `${x.name} — ${formatPrice(x.price, x.currency, lang)}` }));
+  const chosenService = serviceItems.find((x) => x.id === service);
   const rangeText = problem === 'order' ? t('book.rangeOrder') : problem === 'tooLong' ? t('book.rangeTooLong') : problem ? t('book.rangeInvalid') : null;
 
   return (
-    <Modal opened onClose={() => !busy && onClose()} title={<Text fw={600}>{t('book.title')}</Text>} size="lg" centered>
-      <Stack gap="sm" data-testid="book-dialog">
+    <Modal opened onClose={() => !busy && onClose()} title={<Text fw={600}>{t(reschedule ? 'book.rescheduleTitle' : 'book.title')}</Text>} size="lg" centered>
+      <Stack gap="sm" data-testid="book-dialog" data-mode={reschedule ? 'reschedule' : 'book'}>
         {!!(specialties.error || branches.error) && <UnavailableAlert error={specialties.error || branches.error} />}
+        {reschedule && (
+          <Paper withBorder p="xs" radius="sm" bg="gray.0" data-testid="book-current">
+            <Text size="xs" c="dimmed">
+              {t('book.current')}
+            </Text>
+            <Text size="sm">{appointmentLine(reschedule)}</Text>
+          </Paper>
+        )}
         <Select
           label={t('book.specialty')}
           placeholder={t('book.specialtyPlaceholder')}
@@ -209,11 +281,26 @@ export function BookingModal({
           }}
           searchable
           nothingFoundMessage="—"
-          disabled={specialties.loading && !specialties.data}
+          disabled={(specialties.loading && !specialties.data) || !!reschedule}
           rightSection={specialties.loading && !specialties.data ? <Loader size={14} /> : undefined}
           comboboxProps={{ withinPortal: true }}
           data-testid="book-specialty"
         />
+        {!reschedule && specialty && (
+          <Select
+            label={t('book.service')}
+            placeholder={serviceData.length ? t('book.servicePlaceholder') : t('book.noServices')}
+            data={serviceData}
+            value={service}
+            onChange={setService}
+            clearable
+            disabled={!serviceData.length}
+            rightSection={services === null ? <Loader size={14} /> : undefined}
+            error={services && 'error' in services ? t('book.servicesFailed') : undefined}
+            comboboxProps={{ withinPortal: true }}
+            data-testid="book-service"
+          />
+        )}
         <SimpleGrid cols={2} spacing="sm">
           <Select
             label={t('book.branch')}
@@ -331,14 +418,15 @@ export function BookingModal({
 
         <Group justify="space-between" gap="sm" wrap="nowrap">
           <Text size="sm" c={selected ? undefined : 'dimmed'} style={{ minWidth: 0 }} data-testid="book-selected">
-            {selected ? t('book.selected', { slot: `${clinicDateTime(selected.start)} · ${shortName(selected.doctor.name)} · ${selected.branch.name}` }) : ''}
+            {selected ? t('book.selected', { slot: appointmentLine(selected) }) : ''}
+            {selected && chosenService ? ` · ${formatPrice(chosenService.price, chosenService.currency, lang)}` : ''}
           </Text>
           <Group gap="sm" wrap="nowrap">
             <Button variant="default" onClick={onClose} disabled={busy}>
               {t('common.cancel')}
             </Button>
             <Button onClick={book} disabled={!selected} loading={busy} data-testid="book-confirm">
-              {t('book.confirm')}
+              {t(reschedule ? 'book.moveConfirm' : 'book.confirm')}
             </Button>
           </Group>
         </Group>

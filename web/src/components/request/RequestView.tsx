@@ -64,7 +64,7 @@ export function RequestView({ item }: { item: PatientRequest }) {
           </Text>
         </div>
         <Group gap="xs" wrap="nowrap">
-          <StatusBadge status={item.status} size="lg" />
+          <StatusBadge status={item.status} size="lg" data-testid="request-status" data-status={item.status} />
           <ChannelBadge channel={item.channel} size="lg" />
         </Group>
       </Group>
