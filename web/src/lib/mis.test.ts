@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   birthLabel,
+  bookingPatient,
   confidencePercent,
   formatPrice,
   isChangeable,
@@ -138,5 +139,19 @@ describe('matching', () => {
     expect(confidencePercent(0.934)).toBe(93);
     expect(confidencePercent(1.2)).toBe(100);
     expect(confidencePercent(Number.NaN)).toBe(0);
+  });
+});
+
+describe('bookingPatient', () => {
+  it('books for the one linked patient, for the chosen one of several, for the contact when none', () => {
+    expect(bookingPatient([], null)).toBeUndefined();
+    expect(bookingPatient(['p1'], null)).toBe('p1');
+    expect(bookingPatient(['p1', 'p2'], null)).toBeNull();
+    expect(bookingPatient(['p1', 'p2'], 'p2')).toBe('p2');
+    expect(bookingPatient(['p1', 'p2'], 'p3')).toBeNull();
+  });
+
+  it('trusts the server’s masked flag', () => {
+    expect(isMasked({ id: 'p', family: 'Иванова', given: 'Анна', middle: '', birth_date: '1985', phones: [], masked: true })).toBe(true);
   });
 });

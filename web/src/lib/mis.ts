@@ -133,7 +133,18 @@ export function birthLabel(birth: string | null | undefined): string {
 
 /** Whether the server masked this patient for the viewer ("Ив***", "+7 *** ***-**-67"). */
 export function isMasked(p: MisPatient): boolean {
-  return [p.family, p.given, p.middle, ...(p.phones ?? [])].some((s) => (s ?? '').includes('*'));
+  return p.masked === true || [p.family, p.given, p.middle, ...(p.phones ?? [])].some((s) => (s ?? '').includes('*'));
+}
+
+/**
+ * The patient a booking is for: the one linked patient, or the operator's choice among several
+ * (null until they choose). Undefined when no patient is linked: the server then books for the
+ * contact itself.
+ */
+export function bookingPatient(linkedIds: readonly string[], chosen: string | null): string | null | undefined {
+  if (linkedIds.length === 0) return undefined;
+  if (linkedIds.length === 1) return linkedIds[0];
+  return chosen && linkedIds.includes(chosen) ? chosen : null;
 }
 
 /** At or above this confidence a candidate is offered as the likely one (still confirmed by a click). */

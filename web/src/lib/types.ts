@@ -303,6 +303,8 @@ export interface BookingInput {
   request_id?: string;
   /** The service (приём, consultation) chosen in the dialog; the MIS may price by it. */
   service_id?: string;
+  /** The linked patient to book for: required when the contact is linked to several (a family phone). */
+  patient_id?: string;
 }
 
 /** A priced service of a specialty (GET /mis/services). price is a decimal string, "1500.00". */
@@ -340,7 +342,8 @@ export interface ContactAppointment {
   specialty: MisRef;
   request_id: string | null;
   patient_id: string | null;
-  /** Present on appointments booked through Okno. */
+  /** "okno" (booked from Okno) or "mis" (made in the MIS for a linked patient). */
+  source?: string;
   contact_id?: string;
   slot_id?: string;
   booked_at?: string;
@@ -359,6 +362,8 @@ export interface MisPatient {
   gender?: string;
   phones: string[] | null;
   emails?: string[] | null;
+  /** The server masked the fields for this viewer. */
+  masked?: boolean;
 }
 
 export const MATCH_REASONS = ['phone', 'family', 'given', 'middle', 'birth_date', 'email', 'identifier'] as const;
@@ -390,7 +395,10 @@ export interface PatientLink {
 /** A patient linked to a contact, with their appointments (GET /mis/contacts/{id}/patients). */
 export interface LinkedPatient {
   link_id: string;
+  linked_at?: string;
   patient: MisPatient;
+  /** The MIS could not be read: the patient is only an id, the appointments those Okno keeps. */
+  unavailable?: boolean;
   appointments?: { upcoming: ContactAppointment[] | null; past: ContactAppointment[] | null } | null;
 }
 

@@ -22,8 +22,8 @@ import {
   type SlotSearch,
 } from '@/lib/booking';
 import { useLang, useT } from '@/lib/i18n';
-import { formatPrice } from '@/lib/mis';
-import type { Appointment, ContactAppointment, MisDoctor, MisService, MisSlot, PatientRequest } from '@/lib/types';
+import { bookingPatient, formatPrice, patientName } from '@/lib/mis';
+import type { Appointment, ContactAppointment, LinkedPatient, MisDoctor, MisService, MisSlot, PatientRequest } from '@/lib/types';
 
 type SlotState =
   | { state: 'idle' }
@@ -94,12 +94,15 @@ export function appointmentLine(a: Pick<MisSlot, 'start' | 'doctor' | 'branch'>)
  */
 export function BookingModal({
   request,
+  patients = [],
   reschedule,
   initialSlot,
   onClose,
   onBooked,
 }: {
   request: PatientRequest;
+  /** The MIS patients linked to the request's contact: with several, the operator says for whom. */
+  patients?: LinkedPatient[];
   reschedule?: ContactAppointment;
   initialSlot?: MisSlot;
   onClose(): void;
@@ -131,6 +134,8 @@ export function BookingModal({
   const [alternatives, setAlternatives] = useState<MisSlot[] | null>(null);
   const [busy, setBusy] = useState(false);
   const [bookError, setBookError] = useState<unknown>(null);
+  const [patientChoice, setPatientChoice] = useState<string | null>(null);
+  const patient = reschedule ? undefined : bookingPatient(patients.map((p) => p.patient.id), patientChoice);
 
   const problem = rangeProblem(range.fromDay, range.toDay);
 
@@ -216,7 +221,7 @@ export function BookingModal({
   };
 
   const book = async () => {
-    if (!selected) return;
+    if (!selected || patient === null) return;
     setBusy(true);
     setBookError(null);
     try {
@@ -227,6 +232,7 @@ export function BookingModal({
             contact_id: request.contact.id,
             request_id: request.id,
             ...(service ? { service_id: service } : {}),
+            ...(patient ? { patient_id: patient } : {}),
           });
       notifications.show({
         color: 'teal',
@@ -286,6 +292,19 @@ export function BookingModal({
           comboboxProps={{ withinPortal: true }}
           data-testid="book-specialty"
         />
+        {!reschedule && patients.length > 1 && (
+          <Select
+            label={t('book.patient')}
+            description={t('book.patientFamily')}
+            placeholder={t('book.patientPlaceholder')}
+            data={patients.map((p) => ({ value: p.patient.id, label: patientName(p.patient) || p.patient.id }))}
+            value={patientChoice}
+            onChange={setPatientChoice}
+            required
+            comboboxProps={{ withinPortal: true }}
+            data-testid="book-patient"
+          />
+        )}
         {!reschedule && specialty && (
           <Select
             label={t('book.service')}
@@ -425,7 +444,7 @@ export function BookingModal({
             <Button variant="default" onClick={onClose} disabled={busy}>
               {t('common.cancel')}
             </Button>
-            <Button onClick={book} disabled={!selected} loading={busy} data-testid="book-confirm">
+            <Button onClick={book} disabled={!selected || patient === null} loading={busy} data-testid="book-confirm">
               {t(reschedule ? 'book.moveConfirm' : 'book.confirm')}
             </Button>
           </Group>

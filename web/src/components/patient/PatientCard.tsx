@@ -47,6 +47,20 @@ function PartError({ error, onRetry }: { error: unknown; onRetry(): void }) {
 function LinkedPatientCard({ item, canLink, onUnlink }: { item: LinkedPatient; canLink: boolean; onUnlink(item: LinkedPatient): void }) {
   const t = useT();
   const p = item.patient;
+  if (item.unavailable) {
+    return (
+      <Paper withBorder p="sm" radius="md" data-testid="linked-patient" data-patient-id={p.id} data-link-id={item.link_id} data-unavailable="true">
+        <Text size="sm" c="dimmed">
+          {t('patient.unavailable')}
+        </Text>
+        {canLink && (
+          <Button size="compact-xs" variant="subtle" color="red" mt={6} onClick={() => onUnlink(item)} data-testid="patient-unlink">
+            {t('patient.unlink')}
+          </Button>
+        )}
+      </Paper>
+    );
+  }
   const phones = (p.phones ?? []).map((x) => (x.includes('*') ? x : formatPhone(x)));
   return (
     <Paper withBorder p="sm" radius="md" data-testid="linked-patient" data-patient-id={p.id} data-link-id={item.link_id}>
@@ -114,9 +128,11 @@ export function PatientCard({ request, user }: { request: PatientRequest; user: 
   }, [updatedAt, seenUpdate, reloadAppointments]);
 
   const linked = patients.data?.items ?? [];
-  const names = useMemo(() => new Map(linked.map((l) => [l.patient.id, patientName(l.patient)])), [linked]);
+  const names = useMemo(() => new Map((patients.data?.items ?? []).map((l) => [l.patient.id, patientName(l.patient)])), [patients.data]);
   const { upcoming, past } = useMemo(() => splitAppointments(mergeAppointments(appointments.data?.items ?? [], local)), [appointments.data, local]);
-  const down = [patients.error, appointments.error].find((e) => isApiError(e, 503));
+  // The MIS is down: a 503, or the card served from what Okno keeps.
+  const down503 = [patients.error, appointments.error].find((e) => isApiError(e, 503));
+  const down = down503 ?? (linked.some((l) => l.unavailable) ? true : undefined);
   const whose = (a: ContactAppointment) => (linked.length > 1 && a.patient_id ? names.get(a.patient_id) : undefined);
 
   const retryAll = () => {
@@ -146,9 +162,9 @@ export function PatientCard({ request, user }: { request: PatientRequest; user: 
       {down !== undefined && (
         <Alert color="orange" variant="light" title={t('patient.misDown')} role="status" data-testid="mis-unavailable">
           <Text size="xs">{t('patient.misDownText')}</Text>
-          {isApiError(down) && down.retryAfter ? (
+          {isApiError(down503) && down503.retryAfter ? (
             <Text size="xs" mt={4}>
-              {t('book.retryAfter', { sec: down.retryAfter })}
+              {t('book.retryAfter', { sec: down503.retryAfter })}
             </Text>
           ) : null}
           <Button size="compact-xs" variant="light" color="orange" mt={8} onClick={retryAll} data-testid="mis-retry">
@@ -244,6 +260,7 @@ export function PatientCard({ request, user }: { request: PatientRequest; user: 
       {booking && (
         <BookingModal
           request={request}
+          patients={linked.filter((l) => !l.unavailable)}
           onClose={() => setBooking(false)}
           onBooked={(a) => {
             setBooking(false);
