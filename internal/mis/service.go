@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/okno-crm/okno/internal/auditlog"
@@ -23,20 +24,48 @@ import (
 // ServiceName is the mis service's database and its subject root.
 const ServiceName = "mis"
 
-// Event subjects.
+// Event subjects. An appointment's status change is announced as
+// "mis.appointment.<status>" (SubjectAppointment), a move to another slot as
+// SubjectRescheduled.
 const (
-	SubjectBooked    = "mis.appointment.booked"
-	SubjectCancelled = "mis.appointment.cancelled"
+	SubjectBooked      = "mis.appointment.booked"
+	SubjectCancelled   = "mis.appointment.cancelled"
+	SubjectRescheduled = "mis.appointment.rescheduled"
+	SubjectLinked      = "mis.patient.linked"
+	SubjectUnlinked    = "mis.patient.unlinked"
 )
 
-// Appointment statuses Okno keeps for the bookings it made.
+// SubjectAppointment is the subject announcing that an appointment now has
+// the status.
+func SubjectAppointment(status string) string { return "mis.appointment." + status }
+
+// Appointment statuses Okno keeps (the MIS's, in Okno's words).
 const (
-	StatusBooked    = "booked"
-	StatusCancelled = "cancelled"
+	StatusBooked    = ApptBooked
+	StatusCancelled = ApptCancelled
+)
+
+// knownStatus tells the statuses Okno stores and announces.
+func knownStatus(s string) bool {
+	switch s {
+	case ApptBooked, ApptConfirmed, ApptArrived, ApptCompleted, ApptNoShow, ApptCancelled:
+		return true
+	}
+	return false
+}
+
+// Where an appointment Okno keeps came from.
+const (
+	SourceOkno = "okno" // booked from Okno's window
+	SourceMIS  = "mis"  // made in the MIS for a linked patient, seen by the change feed or the card
 )
 
 // RefreshEvery is how often the reference data is read again from the MIS.
 const RefreshEvery = 10 * time.Minute
+
+// DefaultFeedEvery is how often the MIS's change feed is polled
+// (OKNO_MIS_FEED_EVERY).
+const DefaultFeedEvery = 15 * time.Second
 
 // Alternatives is how many free slots a "taken" answer offers instead.
 const Alternatives = 5
@@ -48,6 +77,23 @@ type Service struct {
 	Now    func() time.Time
 	// OnCommit wakes the outbox relay after a write.
 	OnCommit func()
+	// Contacts reads a contact's name, phones and birth date from the
+	// contact center, for matching and registering patients. Nil refuses
+	// those with 503.
+	Contacts ContactReader
+	// FeedEvery is how often Run polls the MIS's change feed; zero means
+	// DefaultFeedEvery.
+	FeedEvery time.Duration
+	// Kind ("fhir", "renovatio") and BaseURL name the MIS for the health
+	// page; the URL is shown without credentials.
+	Kind, BaseURL string
+
+	patients  patientCache
+	refreshMu sync.Mutex // one refresh at a time
+	state     struct {
+		sync.Mutex
+		refreshError string
+	}
 }
 
 // New migrates the mis database.
@@ -70,13 +116,22 @@ func (s *Service) client() (Client, error) {
 	return s.Client, nil
 }
 
-// Run refreshes the cache now and every RefreshEvery until ctx ends. A
-// failed refresh keeps the previous cache: the window keeps working on
-// yesterday's list of doctors rather than on none.
+// Run refreshes the cache now and every RefreshEvery, and polls the MIS's
+// change feed every FeedEvery, until ctx ends. A failed refresh keeps the
+// previous cache: the window keeps working on yesterday's list of doctors
+// rather than on none. A failed poll keeps the cursor: the next one resumes
+// where it stopped.
 func (s *Service) Run(ctx context.Context) {
 	if s.Client == nil {
 		return
 	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.runFeed(ctx)
+	}()
+	defer wg.Wait()
 	t := time.NewTicker(RefreshEvery)
 	defer t.Stop()
 	for {
@@ -91,9 +146,23 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-// Refresh reads branches, specialties and doctors from the MIS and replaces
-// the cache with them in one transaction, only when all three were read.
+// Refresh reads branches, specialties, doctors and services from the MIS and
+// replaces the cache with them in one transaction, only when all were read.
+// Its outcome is kept for the health page.
 func (s *Service) Refresh(ctx context.Context) error {
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	err := s.refresh(ctx)
+	s.state.Lock()
+	s.state.refreshError = ""
+	if err != nil {
+		s.state.refreshError = problemMessage(err)
+	}
+	s.state.Unlock()
+	return err
+}
+
+func (s *Service) refresh(ctx context.Context) error {
 	c, err := s.client()
 	if err != nil {
 		return err
@@ -110,14 +179,27 @@ func (s *Service) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.ReplaceCache(ctx, branches, specs, doctors)
+	services, err := c.Services(ctx)
+	if err != nil {
+		return err
+	}
+	return s.ReplaceCache(ctx, Reference{Branches: branches, Specialties: specs, Doctors: doctors, Services: services})
+}
+
+// Reference is a complete set of the MIS's reference data.
+type Reference struct {
+	Branches    []Branch
+	Specialties []Specialty
+	Doctors     []Doctor
+	Services    []MedService
 }
 
 // ReplaceCache stores a complete set of reference data.
-func (s *Service) ReplaceCache(ctx context.Context, branches []Branch, specs []Specialty, doctors []Doctor) error {
+func (s *Service) ReplaceCache(ctx context.Context, ref Reference) error {
+	branches, specs, doctors := ref.Branches, ref.Specialties, ref.Doctors
 	now := s.Now().UTC()
 	return s.DB.InTx(ctx, func(tx *sql.Tx) error {
-		for _, t := range []string{"branches", "specialties", "doctors", "doctor_roles"} {
+		for _, t := range []string{"branches", "specialties", "doctors", "doctor_roles", "services"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
 				return fmt.Errorf("mis: clear %s: %w", t, err)
 			}
@@ -148,6 +230,17 @@ func (s *Service) ReplaceCache(ctx context.Context, branches []Branch, specs []S
 					d.ID, r.ID, r.BranchID, r.SpecialtyID); err != nil {
 					return fmt.Errorf("mis: cache doctor role: %w", err)
 				}
+			}
+		}
+		seenSvc := map[string]bool{}
+		for i, sv := range ref.Services {
+			if seenSvc[sv.ID] {
+				continue
+			}
+			seenSvc[sv.ID] = true
+			if _, err := tx.ExecContext(ctx, `INSERT INTO services (id, name, specialty_id, price, currency, position) VALUES ($1, $2, $3, $4, $5, $6)`,
+				sv.ID, sv.Name, sv.SpecialtyID, sv.Price, sv.Currency, i); err != nil {
+				return fmt.Errorf("mis: cache service: %w", err)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM cache_state WHERE name = $1`, "reference"); err != nil {
@@ -299,19 +392,24 @@ func (s *Service) FreeSlots(ctx context.Context, q SlotQuery) ([]SlotView, error
 	return out, nil
 }
 
-// Appointment is a booking made from Okno.
+// Appointment is an appointment Okno keeps: booked from Okno, or made in the
+// MIS for a linked patient (Source "mis"). ContactID is the contact it was
+// booked for (for one made in the MIS: the contact first linked to its
+// patient); PatientID the MIS patient when known.
 type Appointment struct {
 	ID        string    `json:"id"`
 	MISID     string    `json:"mis_id"`
 	SlotID    string    `json:"slot_id"`
 	ContactID string    `json:"contact_id"`
 	RequestID *string   `json:"request_id"`
+	PatientID *string   `json:"patient_id"`
 	Status    string    `json:"status"`
 	Start     time.Time `json:"start"`
 	End       time.Time `json:"end"`
 	Doctor    Ref       `json:"doctor"`
 	Branch    Ref       `json:"branch"`
 	Specialty Ref       `json:"specialty"`
+	Source    string    `json:"source"`
 	BookedAt  time.Time `json:"booked_at"`
 }
 
@@ -320,6 +418,10 @@ type BookInput struct {
 	SlotID    string
 	ContactID string
 	RequestID string // optional
+	// PatientID is the linked patient to book for; empty picks the
+	// contact's only linked patient, or none (the adapter then books a
+	// patient standing for the contact).
+	PatientID string
 	// IdemKey and Fingerprint, when the client sent Idempotency-Key: the
 	// answer is stored under the key in the booking's own transaction.
 	IdemKey, Fingerprint string
@@ -339,24 +441,34 @@ type TakenProblem struct {
 
 func (e *TakenProblem) Error() string { return "mis: the slot was just taken" }
 
-const apptCols = `id, mis_id, slot_id, contact_id, request_id, status, start_at, end_at, doctor_id, branch_id, specialty_id, booked_at`
+const apptCols = `id, mis_id, slot_id, contact_id, request_id, patient_id, status, start_at, end_at, doctor_id, branch_id, specialty_id, source, booked_at`
 
-func (s *Service) scanAppointment(ctx context.Context, row interface{ Scan(...any) error }) (Appointment, error) {
+type rowScanner interface{ Scan(...any) error }
+
+// scanAppointmentRow reads a row of apptCols, naming its references from n.
+func scanAppointmentRow(row rowScanner, n names) (Appointment, error) {
 	var a Appointment
-	var req, doc, branch, spec string
-	if err := row.Scan(&a.ID, &a.MISID, &a.SlotID, &a.ContactID, &req, &a.Status, &a.Start, &a.End, &doc, &branch, &spec, &a.BookedAt); err != nil {
+	var req, patient, doc, branch, spec string
+	if err := row.Scan(&a.ID, &a.MISID, &a.SlotID, &a.ContactID, &req, &patient, &a.Status, &a.Start, &a.End, &doc, &branch, &spec, &a.Source, &a.BookedAt); err != nil {
 		return a, err
 	}
 	if req != "" {
 		a.RequestID = &req
 	}
-	a.Start, a.End, a.BookedAt = a.Start.UTC(), a.End.UTC(), a.BookedAt.UTC()
-	n, err := s.names(ctx)
-	if err != nil {
-		return a, err
+	if patient != "" {
+		a.PatientID = &patient
 	}
+	a.Start, a.End, a.BookedAt = a.Start.UTC(), a.End.UTC(), a.BookedAt.UTC()
 	a.Doctor, a.Branch, a.Specialty = ref(n.doctors, doc), ref(n.branches, branch), ref(n.specialties, spec)
 	return a, nil
+}
+
+func (s *Service) scanAppointment(ctx context.Context, row rowScanner) (Appointment, error) {
+	n, err := s.names(ctx)
+	if err != nil {
+		return Appointment{}, err
+	}
+	return scanAppointmentRow(row, n)
 }
 
 // Appointment reads one booking made from Okno.
@@ -372,8 +484,23 @@ func (s *Service) Appointment(ctx context.Context, id string) (Appointment, erro
 }
 
 func auditRecord(p principal.Principal, at time.Time, action, id string, details map[string]string, outcome string) auditlog.Record {
+	return auditObject(p, at, action, "appointment", id, details, outcome)
+}
+
+func auditObject(p principal.Principal, at time.Time, action, objectType, id string, details map[string]string, outcome string) auditlog.Record {
 	return auditlog.Record{At: at, ActorID: p.UserID, ActorLogin: p.Login, ActorRole: p.Role, ClientAddr: p.ClientAddr,
-		Action: action, ObjectType: "appointment", ObjectID: id, Outcome: outcome, Details: details}
+		Action: action, ObjectType: objectType, ObjectID: id, Outcome: outcome, Details: details}
+}
+
+// auditRead records a read of health or personal data before it is answered:
+// a read whose audit cannot be stored is refused.
+func (s *Service) auditRead(ctx context.Context, r auditlog.Record) error {
+	err := s.DB.InTx(ctx, func(tx *sql.Tx) error { return auditlog.Emit(ctx, tx, ServiceName, r) })
+	if err != nil {
+		return &problem.Error{Code: problem.Unavailable, Message: "the access could not be audited, so it is refused; please retry", Err: err}
+	}
+	s.committed()
+	return nil
 }
 
 // Book books the slot in the MIS and records the booking, its event and
@@ -386,7 +513,11 @@ func (s *Service) Book(ctx context.Context, p principal.Principal, in BookInput)
 	if err != nil {
 		return Appointment{}, err
 	}
-	b, err := c.Book(ctx, Booking{SlotID: in.SlotID, ContactID: in.ContactID})
+	patientID, err := s.bookingPatient(ctx, in.ContactID, in.PatientID)
+	if err != nil {
+		return Appointment{}, err
+	}
+	b, err := c.Book(ctx, Booking{SlotID: in.SlotID, ContactID: in.ContactID, PatientID: patientID})
 	var taken *TakenError
 	if errors.As(err, &taken) {
 		return Appointment{}, s.taken(ctx, taken.Slot)
@@ -410,9 +541,12 @@ func (s *Service) Book(ctx context.Context, p principal.Principal, in BookInput)
 	}
 	a := Appointment{ID: id, MISID: b.MISID, SlotID: b.SlotID, ContactID: in.ContactID, Status: StatusBooked,
 		Start: b.Start.UTC(), End: b.End.UTC(), Doctor: ref(n.doctors, b.DoctorID), Branch: ref(n.branches, b.BranchID),
-		Specialty: ref(n.specialties, b.SpecialtyID), BookedAt: now}
+		Specialty: ref(n.specialties, b.SpecialtyID), Source: SourceOkno, BookedAt: now}
 	if in.RequestID != "" {
 		a.RequestID = &in.RequestID
+	}
+	if patientID != "" {
+		a.PatientID = &patientID
 	}
 	err = s.DB.InTx(ctx, func(tx *sql.Tx) error {
 		if in.IdemKey != "" {
@@ -430,12 +564,12 @@ func (s *Service) Book(ctx context.Context, p principal.Principal, in BookInput)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO appointments (id, mis_id, slot_id, contact_id, request_id, status, start_at, end_at,
-  doctor_id, branch_id, specialty_id, booked_by, booked_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+  doctor_id, branch_id, specialty_id, booked_by, booked_at, updated_at, patient_id, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 			id, b.MISID, b.SlotID, in.ContactID, in.RequestID, StatusBooked, b.Start.UTC(), b.End.UTC(),
-			b.DoctorID, b.BranchID, b.SpecialtyID, p.UserID, now, now); err != nil {
+			b.DoctorID, b.BranchID, b.SpecialtyID, p.UserID, now, now, patientID, SourceOkno); err != nil {
 			return fmt.Errorf("mis: store appointment: %w", err)
 		}
-		if _, err := events.Add(ctx, tx, SubjectBooked, now, eventData(id, b.MISID, b.SlotID, in.ContactID, in.RequestID)); err != nil {
+		if _, err := events.Add(ctx, tx, SubjectBooked, now, eventData(a)); err != nil {
 			return err
 		}
 		return auditlog.Emit(ctx, tx, ServiceName, auditRecord(p, now, "appointment.booked", id, details, auditlog.OutcomeSuccess))
@@ -458,10 +592,17 @@ func (s *Service) compensate(ctx context.Context, c Client, misID string) {
 	}
 }
 
-func eventData(id, misID, slotID, contactID, requestID string) map[string]string {
-	d := map[string]string{"appointment_id": id, "mis_id": misID, "slot_id": slotID, "contact_id": contactID}
-	if requestID != "" {
-		d["request_id"] = requestID
+// eventData is what an appointment's events carry: ids, its status and
+// start — never the patient's data. request_id only when it was booked for
+// a request.
+func eventData(a Appointment) map[string]string {
+	d := map[string]string{"appointment_id": a.ID, "mis_id": a.MISID, "slot_id": a.SlotID, "contact_id": a.ContactID,
+		"status": a.Status, "start": a.Start.UTC().Format(time.RFC3339)}
+	if a.RequestID != nil && *a.RequestID != "" {
+		d["request_id"] = *a.RequestID
+	}
+	if a.PatientID != nil && *a.PatientID != "" {
+		d["patient_id"] = *a.PatientID
 	}
 	return d
 }
@@ -501,6 +642,9 @@ func (s *Service) Cancel(ctx context.Context, p principal.Principal, id string) 
 	if a.Status == StatusCancelled {
 		return a, nil
 	}
+	if a.Status != ApptBooked && a.Status != ApptConfirmed {
+		return Appointment{}, problem.New(problem.Conflict, "the appointment is "+a.Status+" and can no longer be cancelled")
+	}
 	c, err := s.client()
 	if err != nil {
 		return Appointment{}, err
@@ -509,10 +653,6 @@ func (s *Service) Cancel(ctx context.Context, p principal.Principal, id string) 
 		return Appointment{}, err
 	}
 	now := s.Now().UTC()
-	req := ""
-	if a.RequestID != nil {
-		req = *a.RequestID
-	}
 	changed := false
 	err = s.DB.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE appointments SET status = $1, updated_at = $2 WHERE id = $3 AND status <> $1`, StatusCancelled, now, id)
@@ -523,7 +663,8 @@ func (s *Service) Cancel(ctx context.Context, p principal.Principal, id string) 
 			return nil // cancelled by a racing call, which announced it
 		}
 		changed = true
-		if _, err := events.Add(ctx, tx, SubjectCancelled, now, eventData(id, a.MISID, a.SlotID, a.ContactID, req)); err != nil {
+		a.Status = StatusCancelled
+		if _, err := events.Add(ctx, tx, SubjectCancelled, now, eventData(a)); err != nil {
 			return err
 		}
 		return auditlog.Emit(ctx, tx, ServiceName, auditRecord(p, now, "appointment.cancelled", id,

@@ -62,11 +62,11 @@ func TestStoreMISCache(t *testing.T) {
 			{ID: "d1", Name: "Иванов", Roles: []DoctorRole{{ID: "r1", BranchID: "b1", SpecialtyID: "ent"}, {ID: "r2", BranchID: "b2", SpecialtyID: "ent"}}},
 			{ID: "d2", Name: "Петрова", Roles: []DoctorRole{{ID: "r3", BranchID: "b2", SpecialtyID: "cardiologist"}, {ID: "r3", BranchID: "b2", SpecialtyID: "cardiologist"}}},
 		}
-		if err := s.ReplaceCache(ctx, branches, specs, doctors); err != nil {
+		if err := s.ReplaceCache(ctx, Reference{Branches: branches, Specialties: specs, Doctors: doctors}); err != nil {
 			t.Fatal(err)
 		}
 		// A second refresh replaces, never duplicates.
-		if err := s.ReplaceCache(ctx, branches, specs, doctors); err != nil {
+		if err := s.ReplaceCache(ctx, Reference{Branches: branches, Specialties: specs, Doctors: doctors}); err != nil {
 			t.Fatal(err)
 		}
 		gotB, err := s.Branches(ctx)
@@ -111,7 +111,7 @@ func TestStoreMISCache(t *testing.T) {
 			t.Fatalf("refreshed at %v %v", at, err)
 		}
 		// A smaller MIS list leaves nothing stale behind.
-		if err := s.ReplaceCache(ctx, branches[:1], specs[:1], doctors[:1]); err != nil {
+		if err := s.ReplaceCache(ctx, Reference{Branches: branches[:1], Specialties: specs[:1], Doctors: doctors[:1]}); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := s.Doctors(ctx, "", ""); len(got) != 1 {
@@ -181,7 +181,7 @@ func TestStoreMISBookAndCancel(t *testing.T) {
 			subjects = append(subjects, e.Type)
 			var d map[string]any
 			_ = json.Unmarshal(e.Data, &d)
-			if e.Type == SubjectBooked && (d["appointment_id"] != a.ID || d["contact_id"] != contact || d["request_id"] != request || len(d) != 5) {
+			if e.Type == SubjectBooked && (d["appointment_id"] != a.ID || d["contact_id"] != contact || d["request_id"] != request || d["status"] != "booked" || d["start"] != a.Start.Format(time.RFC3339) || len(d) != 7) {
 				t.Fatalf("booked event: %s", e.Data)
 			}
 			if e.Type == "mis.audit.recorded" && (d["object_id"] != a.ID || d["actor_login"] != "operator") {
