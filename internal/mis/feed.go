@@ -94,7 +94,11 @@ func (s *Service) PollFeed(ctx context.Context) (int, error) {
 		if err != nil {
 			return total, err
 		}
-		page, err := c.Changes(ctx, st.Cursor, FeedPageSize)
+		size := s.FeedPage
+		if size <= 0 {
+			size = FeedPageSize
+		}
+		page, err := c.Changes(ctx, st.Cursor, size)
 		if err != nil {
 			s.recordFeedError(ctx, err)
 			return total, err
@@ -169,6 +173,11 @@ VALUES ($1, $2, NULL, NULL, '', 0)`, feedName, from); err != nil {
 		}
 		var lastAt time.Time
 		for _, ch := range page.Changes {
+			if s.beforeApply != nil {
+				if err := s.beforeApply(ch); err != nil {
+					return err
+				}
+			}
 			changed, err := s.applyChange(ctx, tx, ch, now)
 			if err != nil {
 				return err

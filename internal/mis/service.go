@@ -82,13 +82,18 @@ type Service struct {
 	// those with 503.
 	Contacts ContactReader
 	// FeedEvery is how often Run polls the MIS's change feed; zero means
-	// DefaultFeedEvery.
+	// DefaultFeedEvery. FeedPage is the page size asked for (zero:
+	// FeedPageSize).
 	FeedEvery time.Duration
+	FeedPage  int
 	// Kind ("fhir", "renovatio") and BaseURL name the MIS for the health
 	// page; the URL is shown without credentials.
 	Kind, BaseURL string
 
 	patients  patientCache
+	// beforeApply, in tests, fails a change's application (a crash in the
+	// middle of a page).
+	beforeApply func(MISAppointment) error
 	refreshMu sync.Mutex // one refresh at a time
 	state     struct {
 		sync.Mutex
