@@ -224,17 +224,30 @@ func (s *Service) storeBatch(ctx context.Context, tx *sql.Tx, batch []*job, now 
 	}
 
 	if len(fresh) > 0 {
-		reqArgs := make([]any, 0, len(fresh)*8)
+		refs := make([]newRequestRef, len(fresh))
+		for k, i := range fresh {
+			refs[k] = newRequestRef{channel: ChannelWebForm, source: batch[i].sub.Form.Key}
+		}
+		routes, err := s.routeFor(ctx, tx, refs, now)
+		if err != nil {
+			return nil, err
+		}
+		reqArgs := make([]any, 0, len(fresh)*12)
+		var assigned [][2]string
 		conArgs := make([]any, 0, len(fresh)*7)
 		var idemArgs []any
-		for _, i := range fresh {
+		for k, i := range fresh {
 			sub := batch[i].sub
 			reqID := ids.New()
+			rt := routes[k]
+			if rt.assignee != "" {
+				assigned = append(assigned, [2]string{reqID, rt.assignee})
+			}
 			msg, err := ring.Seal(sub.Input.Message, aad("requests", reqID, "message"))
 			if err != nil {
 				return nil, err
 			}
-			reqArgs = append(reqArgs, reqID, contactOf[i], ChannelWebForm, StatusNew, sub.Form.Key, msg, now, now)
+			reqArgs = append(reqArgs, reqID, contactOf[i], ChannelWebForm, StatusNew, sub.Form.Key, msg, now, now, rt.queue, rt.assignee, rt.first, rt.resolution)
 			conArgs = append(conArgs, ids.New(), contactOf[i], reqID, "personal_data_processing", sub.Form.ConsentVersion, ChannelWebForm, now)
 			evs = append(evs, events.Event{Subject: "contactcenter.request.created", Data: RequestCreated{
 				RequestID: reqID, ContactID: contactOf[i], Channel: ChannelWebForm, Status: StatusNew, Source: sub.Form.Key, CreatedAt: now,
@@ -245,8 +258,13 @@ func (s *Service) storeBatch(ctx context.Context, tx *sql.Tx, batch []*job, now 
 				idemArgs = append(idemArgs, "web_form:"+sub.Form.Key, sub.IdemKey, sub.Fingerprint, 201, "application/json", string(body), now)
 			}
 		}
-		if err := s.DB.InsertRows(ctx, tx, `INSERT INTO requests (id, contact_id, channel, status, source, message_sealed, created_at, updated_at)`, 8, reqArgs, "", nil); err != nil {
+		if err := s.DB.InsertRows(ctx, tx, `INSERT INTO requests (id, contact_id, channel, status, source, message_sealed, created_at, updated_at, queue_id, assignee_id, first_response_due, resolution_due)`, 12, reqArgs, "", nil); err != nil {
 			return nil, fmt.Errorf("contactcenter: insert requests: %w", err)
+		}
+		for _, a := range assigned {
+			if err := s.recordHistory(ctx, tx, a[0], "system", now, [3]string{"assignee_id", "", a[1]}); err != nil {
+				return nil, err
+			}
 		}
 		if err := s.DB.InsertRows(ctx, tx, `INSERT INTO consents (id, contact_id, request_id, purpose, text_version, channel, given_at)`, 7, conArgs, "", nil); err != nil {
 			return nil, fmt.Errorf("contactcenter: insert consents: %w", err)

@@ -33,6 +33,7 @@ func (s *Service) Handler(internalToken string) http.Handler {
 	mux.HandleFunc("POST /contacts/{id}/consents/{consent}/withdraw", principal.Require(perm.ConsentsManage, s.handleWithdrawConsent))
 	mux.HandleFunc("GET /contacts/{id}/subject-report", principal.Require(perm.SubjectsManage, s.handleSubjectReport))
 	mux.HandleFunc("POST /contacts/{id}/anonymize", principal.Require(perm.SubjectsManage, s.handleAnonymize))
+	s.routesCallCenter(mux)
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.DB.Ping(r.Context()); err != nil {
 			problem.Write(w, r, problem.New(problem.Unavailable, "contact center database unavailable"))
@@ -134,8 +135,22 @@ type ListResponse struct {
 
 func (s *Service) handleListRequests(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := RequestFilter{Status: q.Get("status"), Channel: q.Get("channel"), Before: q.Get("cursor"), Limit: 50}
+	f := RequestFilter{Status: q.Get("status"), Channel: q.Get("channel"), Before: q.Get("cursor"), Limit: 50,
+		Queue: q.Get("queue"), Breached: q.Get("overdue") == "true"}
 	var fe []problem.FieldError
+	switch a := q.Get("assignee"); a {
+	case "":
+	case "me":
+		f.Assignee = principal.From(r.Context()).UserID
+	default:
+		if !ids.Valid(a) {
+			fe = append(fe, problem.FieldError{Field: "assignee", Message: "must be me or a user id"})
+		}
+		f.Assignee = a
+	}
+	if f.Queue != "" && !ids.Valid(f.Queue) {
+		fe = append(fe, problem.FieldError{Field: "queue", Message: "not a queue id"})
+	}
 	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
 		fe = append(fe, problem.FieldError{Field: "status", Message: "must be one of " + strings.Join(Statuses, ", ")})
 	}

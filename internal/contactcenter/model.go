@@ -58,6 +58,18 @@ type Request struct {
 	Consent    *Consent  `json:"consent"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	QueueID    string    `json:"queue_id"`
+	AssigneeID string    `json:"assignee_id"`
+	LostReason string    `json:"lost_reason"`
+	Tags       []string  `json:"tags"`
+	MergedInto string    `json:"merged_into"`
+	// SLA: when the first answer and the resolution are due and when they
+	// came; Breached names the SLAs already missed.
+	FirstResponseDue *time.Time `json:"first_response_due"`
+	FirstResponseAt  *time.Time `json:"first_response_at"`
+	ResolutionDue    *time.Time `json:"resolution_due"`
+	ResolvedAt       *time.Time `json:"resolved_at"`
+	Breached         []string   `json:"breached"`
 }
 
 // RequestCreated is the event's data: ids and attributes, no personal data.

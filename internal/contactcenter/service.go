@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -26,7 +27,17 @@ type Service struct {
 	intake   *batcher
 	auditor  *events.Committer
 	forms    sync.Map // form key → cachedForm
+	calls    *callWriter
+	pbxCache pbxCache
+	// PublicURL is where the clinic's PBX reaches Okno: webhook URLs are
+	// given under it.
+	PublicURL string
+	ami      amiRunner
 }
+
+// SweepEvery is how often overdue tasks, reminders and SLA breaches are
+// looked for.
+const SweepEvery = 15 * time.Second
 
 // cachedForm keeps a web form for a few seconds: every submission needs it,
 // and a form's settings change rarely.
@@ -54,17 +65,51 @@ func New(ctx context.Context, db *store.DB, masterKey []byte, now func() time.Ti
 	}
 	s := &Service{DB: db, Now: now, OnCommit: func() {}, keys: keys}
 	s.intake = newBatcher(s)
+	s.calls = newCallWriter(s)
+	s.ami.changed = make(chan struct{}, 1)
+	if err := s.seedLostReasons(ctx); err != nil {
+		return nil, err
+	}
 	s.auditor = events.NewCommitter(db, func() { s.OnCommit() })
 	return s, nil
 }
 
-// Run runs the group-commit intake writer until ctx ends, then stores what
-// was already accepted into its queue before returning.
+// Run runs the group-commit writers (web forms, call events, audit) and the
+// sweep of overdue tasks and SLA breaches until ctx ends, then stores what
+// was already accepted into the writers' queues before returning.
 func (s *Service) Run(ctx context.Context) {
-	done := make(chan struct{})
-	go func() { s.auditor.Run(ctx); close(done) }()
+	var wg sync.WaitGroup
+	wg.Add(4)
+	go func() { defer wg.Done(); s.runAMI(ctx) }()
+	go func() { defer wg.Done(); s.auditor.Run(ctx) }()
+	go func() { defer wg.Done(); s.calls.run(ctx) }()
+	go func() { defer wg.Done(); s.sweepLoop(ctx) }()
 	s.intake.run(ctx)
-	<-done
+	wg.Wait()
+}
+
+func (s *Service) sweepLoop(ctx context.Context) {
+	t := time.NewTicker(SweepEvery)
+	defer t.Stop()
+	purged := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			slog.Warn("contactcenter: sweep failed", "err", err)
+		} else {
+			s.OnCommit()
+		}
+		if time.Since(purged) > time.Hour {
+			purged = time.Now()
+			if err := s.PurgeDeliveries(ctx); err != nil && ctx.Err() == nil {
+				slog.Warn("contactcenter: purge of old delivery ids failed", "err", err)
+			}
+		}
+	}
 }
 
 // WebFormForIntake returns an active web form, from a short-lived cache.
@@ -115,15 +160,19 @@ ON CONFLICT (form_key) DO UPDATE SET name = excluded.name, consent_text = exclud
 
 // RequestFilter selects requests for the inbox.
 type RequestFilter struct {
-	Status  string
-	Channel string
+	Status   string
+	Channel  string
+	Assignee string
+	Queue    string
+	Breached bool
 	Before  string   // cursor: requests with ids below this one
 	IDs     []string // only these requests
 	Limit   int
 }
 
 const requestSelect = `SELECT r.id, r.channel, r.status, r.source, COALESCE(f.name, ''), r.message_sealed, r.created_at, r.updated_at,
-  c.id, c.name_sealed, c.phone_sealed, c.email_sealed, co.given_at, co.text_version
+  c.id, c.name_sealed, c.phone_sealed, c.email_sealed, co.given_at, co.text_version,
+  r.queue_id, r.assignee_id, r.lost_reason, r.tags, r.merged_into, r.first_response_due, r.first_response_at, r.resolution_due, r.resolved_at, r.breached
 FROM requests r
 JOIN contacts c ON c.id = r.contact_id
 LEFT JOIN web_forms f ON f.form_key = r.source
@@ -133,12 +182,16 @@ func scanRequest(ring *vault.Keyring, row interface{ Scan(...any) error }) (Requ
 	var r Request
 	var given sql.NullTime
 	var version sql.NullString
-	var msg, name, phone, email string
+	var msg, name, phone, email, tags, breached string
+	var frDue, frAt, resDue, resAt sql.NullTime
 	err := row.Scan(&r.ID, &r.Channel, &r.Status, &r.Source, &r.SourceName, &msg, &r.CreatedAt, &r.UpdatedAt,
-		&r.Contact.ID, &name, &phone, &email, &given, &version)
+		&r.Contact.ID, &name, &phone, &email, &given, &version,
+		&r.QueueID, &r.AssigneeID, &r.LostReason, &tags, &r.MergedInto, &frDue, &frAt, &resDue, &resAt, &breached)
 	if err != nil {
 		return Request{}, err
 	}
+	r.Tags, r.Breached = strings.Fields(tags), strings.Fields(breached)
+	r.FirstResponseDue, r.FirstResponseAt, r.ResolutionDue, r.ResolvedAt = timePtr(frDue), timePtr(frAt), timePtr(resDue), timePtr(resAt)
 	for _, f := range []struct {
 		dst            *string
 		sealed, aadStr string
@@ -173,6 +226,15 @@ func (s *Service) FindRequests(ctx context.Context, f RequestFilter) ([]Request,
 	}
 	if f.Channel != "" {
 		add("r.channel =", f.Channel)
+	}
+	if f.Assignee != "" {
+		add("r.assignee_id =", f.Assignee)
+	}
+	if f.Queue != "" {
+		add("r.queue_id =", f.Queue)
+	}
+	if f.Breached {
+		where = append(where, "r.breached <> '' AND r.status IN ('new', 'in_progress')")
 	}
 	if f.Before != "" {
 		add("r.id <", f.Before)

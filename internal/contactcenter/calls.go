@@ -1,0 +1,409 @@
+package contactcenter
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/okno-crm/okno/internal/events"
+	"github.com/okno-crm/okno/internal/ids"
+	"github.com/okno-crm/okno/internal/phone"
+	"github.com/okno-crm/okno/internal/problem"
+	"github.com/okno-crm/okno/internal/telephony"
+	"github.com/okno-crm/okno/internal/vault"
+)
+
+// Call states, in the order a call goes through them.
+const (
+	CallRinging  = "ringing"
+	CallAnswered = "answered"
+	CallEnded    = "ended"
+)
+
+func callStateRank(s string) int {
+	switch s {
+	case CallRinging:
+		return 1
+	case CallAnswered:
+		return 2
+	case CallEnded:
+		return 3
+	}
+	return 0
+}
+
+// DeliveryKeep is how long a delivery's id is remembered: providers retry
+// failed deliveries for days, and a replay must change nothing.
+const DeliveryKeep = 8 * 24 * time.Hour
+
+// callJob is one PBX event waiting for the call writer. done is nil for
+// events from a stream (AMI) whose reader must not wait.
+type callJob struct {
+	pbx  PBXIntegration
+	ev   telephony.Event
+	done chan callResult
+}
+
+type callResult struct {
+	duplicate bool
+	err       error
+}
+
+// callWriter stores PBX events by group commit, like the web-form intake:
+// a burst of events shares one durable transaction, and a webhook is
+// answered only once its event is stored.
+type callWriter struct {
+	s       *Service
+	jobs    chan *callJob
+	stopped chan struct{}
+}
+
+func newCallWriter(s *Service) *callWriter {
+	return &callWriter{s: s, jobs: make(chan *callJob, 8192), stopped: make(chan struct{})}
+}
+
+// IngestCallEvent stores one PBX event and returns once it is durable.
+// duplicate reports a delivery seen before, which changed nothing.
+func (s *Service) IngestCallEvent(ctx context.Context, p PBXIntegration, ev telephony.Event) (duplicate bool, err error) {
+	j := &callJob{pbx: p, ev: ev, done: make(chan callResult, 1)}
+	select {
+	case s.calls.jobs <- j:
+	case <-s.calls.stopped:
+		return false, problem.New(problem.Unavailable, "shutting down, please retry")
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	select {
+	case r := <-j.done:
+		return r.duplicate, r.err
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+// enqueueCallEvent queues an event from a stream (AMI) without waiting for
+// its commit: the stream's reader must keep reading.
+func (s *Service) enqueueCallEvent(p PBXIntegration, ev telephony.Event) {
+	select {
+	case s.calls.jobs <- &callJob{pbx: p, ev: ev}:
+	case <-s.calls.stopped:
+	}
+}
+
+func (w *callWriter) run(ctx context.Context) {
+	for {
+		select {
+		case j := <-w.jobs:
+			w.process(w.collect(j))
+		case <-ctx.Done():
+			close(w.stopped)
+			for {
+				select {
+				case j := <-w.jobs:
+					w.process(w.collect(j))
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (w *callWriter) collect(first *callJob) []*callJob {
+	batch := []*callJob{first}
+	for len(batch) < 512 {
+		select {
+		case j := <-w.jobs:
+			batch = append(batch, j)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+func (w *callWriter) process(batch []*callJob) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	results := make([]callResult, len(batch))
+	store := func(jobs []*callJob, out []callResult) error {
+		return w.s.DB.InTx(ctx, func(tx *sql.Tx) error {
+			ring, err := w.s.keys.Ring(ctx)
+			if err != nil {
+				return err
+			}
+			now := w.s.Now().UTC()
+			for i, j := range jobs {
+				dup, err := w.s.applyCallEvent(ctx, tx, ring, j.pbx, j.ev, now)
+				if err != nil {
+					return err
+				}
+				out[i] = callResult{duplicate: dup}
+			}
+			return nil
+		})
+	}
+	if err := store(batch, results); err != nil {
+		// One bad event must not cost the others: store each on its own.
+		slog.Warn("call events batch failed, storing one by one", "size", len(batch), "err", err)
+		for i, j := range batch {
+			if err := store([]*callJob{j}, results[i:i+1]); err != nil {
+				slog.Error("call event not stored", "provider", j.ev.Provider, "type", j.ev.Type, "err", err)
+				results[i] = callResult{err: problem.New(problem.Unavailable, "the call event could not be stored, please retry")}
+			}
+		}
+	}
+	w.s.OnCommit()
+	for i, j := range batch {
+		if j.done != nil {
+			j.done <- results[i]
+		}
+	}
+}
+
+// deliveryID is what a delivery is de-duplicated by.
+func deliveryID(ev telephony.Event) string {
+	if ev.ID != "" && len(ev.ID) <= 200 {
+		return ev.ID
+	}
+	h := sha256.Sum256([]byte(strings.Join([]string{ev.Provider, ev.ID, ev.CallID, ev.Leg, ev.Type, strconv.FormatInt(ev.Seq, 10),
+		ev.At.UTC().Format(time.RFC3339Nano), ev.Extension}, "\x00")))
+	return "h:" + hex.EncodeToString(h[:])
+}
+
+// callRow is the stored state of a call.
+type callRow struct {
+	id, direction, phoneIndex, contactID, extension, operatorID, queueID, state, result, requestID string
+	answeredAt, endedAt                                                                             sql.NullTime
+	startedAt                                                                                       time.Time
+	duration                                                                                        int64
+	recording                                                                                       string
+}
+
+// applyCallEvent folds one event into its call, inside the writer's
+// transaction: de-duplication by delivery id, stale legs by sequence, the
+// call's state, the contact by the outside number, and the tasks that
+// follow (a callback for a miss; closing it when the patient is reached).
+func (s *Service) applyCallEvent(ctx context.Context, tx *sql.Tx, ring *vault.Keyring, p PBXIntegration, ev telephony.Event, now time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO pbx_deliveries (integration_id, event_id, received_at) VALUES ($1, $2, $3) ON CONFLICT (integration_id, event_id) DO NOTHING`,
+		p.ID, deliveryID(ev), now)
+	if err != nil {
+		return false, fmt.Errorf("contactcenter: record delivery: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return true, nil
+	}
+	if ev.Seq > 0 {
+		res, err := tx.ExecContext(ctx, `INSERT INTO call_legs (call_id, leg, seq) VALUES ($1, $2, $3)
+ON CONFLICT (call_id, leg) DO UPDATE SET seq = excluded.seq WHERE call_legs.seq < excluded.seq`, p.ID+":"+ev.CallID, ev.Leg, ev.Seq)
+		if err != nil {
+			return false, fmt.Errorf("contactcenter: call leg order: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return false, nil // an older event of this leg, arriving late: stale
+		}
+	}
+	c, found, err := s.findCall(ctx, tx, p.ID, ev.CallID)
+	if err != nil {
+		return false, err
+	}
+	if !found {
+		c, err = s.newCall(ctx, tx, ring, p, ev, now)
+		if err != nil {
+			return false, err
+		}
+	}
+	prevState, prevOperator := c.state, c.operatorID
+	at := ev.At.UTC()
+	if ev.Extension != "" && (ev.Type == telephony.TypeRinging || ev.Type == telephony.TypeAnswered || c.extension == "") {
+		c.extension = ev.Extension
+		c.operatorID, err = s.operatorByExtension(ctx, tx, ev.Extension)
+		if err != nil {
+			return false, err
+		}
+	}
+	switch ev.Type {
+	case telephony.TypeStarted:
+		if at.Before(c.startedAt) {
+			c.startedAt = at
+		}
+	case telephony.TypeRinging:
+	case telephony.TypeAnswered:
+		if !c.answeredAt.Valid {
+			c.answeredAt = sql.NullTime{Time: at, Valid: true}
+		}
+		if callStateRank(c.state) < callStateRank(CallAnswered) {
+			c.state = CallAnswered
+		}
+	case telephony.TypeEnded:
+		c.state, c.result = CallEnded, ev.Result
+		c.endedAt = sql.NullTime{Time: at, Valid: true}
+		if ev.Result == telephony.ResultAnswered && !c.answeredAt.Valid && ev.Duration > 0 {
+			c.answeredAt = sql.NullTime{Time: at.Add(-ev.Duration), Valid: true}
+		}
+		switch {
+		case ev.Duration > 0:
+			c.duration = int64(ev.Duration / time.Second)
+		case c.answeredAt.Valid && at.After(c.answeredAt.Time):
+			c.duration = int64(at.Sub(c.answeredAt.Time) / time.Second)
+		}
+	case telephony.TypeRecordingReady:
+		rec := ev.RecordingURL
+		if rec == "" {
+			rec = "id:" + ev.RecordingID
+		}
+		if c.recording, err = ring.Seal(rec, aad("calls", c.id, "recording")); err != nil {
+			return false, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE calls SET extension = $2, operator_id = $3, state = $4, result = $5, started_at = $6, answered_at = $7,
+  ended_at = $8, duration_seconds = $9, recording_sealed = $10, updated_at = $11 WHERE id = $1`,
+		c.id, c.extension, c.operatorID, c.state, c.result, c.startedAt, c.answeredAt, c.endedAt, c.duration, c.recording, now); err != nil {
+		return false, fmt.Errorf("contactcenter: update call: %w", err)
+	}
+	var evs []events.Event
+	data := map[string]string{"call_id": c.id, "state": c.state, "result": c.result, "contact_id": c.contactID,
+		"operator_id": c.operatorID, "direction": c.direction, "queue_id": c.queueID}
+	if ev.Type == telephony.TypeRinging && c.state == CallRinging && c.direction == telephony.Inbound &&
+		c.operatorID != "" && (c.operatorID != prevOperator || !found) {
+		evs = append(evs, events.Event{Subject: "contactcenter.call.ringing", Data: data})
+	}
+	if !found || c.state != prevState || ev.Type == telephony.TypeRecordingReady || c.operatorID != prevOperator {
+		evs = append(evs, events.Event{Subject: "contactcenter.call.updated", Data: data})
+	}
+	if len(evs) > 0 {
+		if err := s.emit(ctx, tx, now, evs...); err != nil {
+			return false, err
+		}
+	}
+	// What the call means for the patient's callbacks.
+	if c.phoneIndex != "" {
+		reached := c.answeredAt.Valid && (ev.Type == telephony.TypeAnswered || ev.Type == telephony.TypeEnded)
+		switch {
+		case reached:
+			if err := s.closeCallbacks(ctx, tx, c.phoneIndex, c.id, now); err != nil {
+				return false, err
+			}
+		case ev.Type == telephony.TypeEnded && c.direction == telephony.Inbound &&
+			(c.result == telephony.ResultMissed || c.result == telephony.ResultAbandoned):
+			if err := s.callbackForMiss(ctx, tx, c, now); err != nil {
+				return false, err
+			}
+		}
+	}
+	return false, nil
+}
+
+func (s *Service) findCall(ctx context.Context, tx *sql.Tx, pbxID, providerCallID string) (callRow, bool, error) {
+	var c callRow
+	err := tx.QueryRowContext(ctx, `SELECT id, direction, phone_index, contact_id, extension, operator_id, queue_id, state, result, request_id,
+  started_at, answered_at, ended_at, duration_seconds, recording_sealed FROM calls WHERE integration_id = $1 AND provider_call_id = $2`, pbxID, providerCallID).
+		Scan(&c.id, &c.direction, &c.phoneIndex, &c.contactID, &c.extension, &c.operatorID, &c.queueID, &c.state, &c.result, &c.requestID,
+			&c.startedAt, &c.answeredAt, &c.endedAt, &c.duration, &c.recording)
+	if errors.Is(err, sql.ErrNoRows) {
+		return callRow{}, false, nil
+	}
+	if err != nil {
+		return callRow{}, false, fmt.Errorf("contactcenter: find call: %w", err)
+	}
+	c.startedAt = c.startedAt.UTC()
+	return c, true, nil
+}
+
+// newCall stores a call first heard of: the outside party's number is
+// normalized and the call joined to that person's contact (created when
+// the number is new, so that a miss from a stranger is still called back).
+func (s *Service) newCall(ctx context.Context, tx *sql.Tx, ring *vault.Keyring, p PBXIntegration, ev telephony.Event, now time.Time) (callRow, error) {
+	c := callRow{id: ids.NewAt(ev.At), direction: ev.Direction, state: CallRinging, startedAt: ev.At.UTC()}
+	if c.direction == "" {
+		c.direction = telephony.Inbound
+	}
+	outside, line := ev.From, ev.To
+	if c.direction == telephony.Outbound {
+		outside, line = ev.To, ev.From
+	}
+	if e164, err := phone.Normalize(outside); err == nil {
+		outside = e164
+		c.phoneIndex = ring.Index("phone", e164)
+		id, err := s.contactForPhone(ctx, tx, ring, e164, c.phoneIndex, now)
+		if err != nil {
+			return callRow{}, err
+		}
+		c.contactID = id
+	}
+	if e164, err := phone.Normalize(line); err == nil {
+		line = e164
+	}
+	var err error
+	c.queueID, err = s.routeQueue(ctx, tx, RouteInput{Channel: ChannelPhone, Line: line}, p.QueueID)
+	if err != nil {
+		return callRow{}, err
+	}
+	from, err := ring.Seal(outside, aad("calls", c.id, "from"))
+	if err != nil {
+		return callRow{}, err
+	}
+	to, err := ring.Seal(line, aad("calls", c.id, "to"))
+	if err != nil {
+		return callRow{}, err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO calls (id, integration_id, provider_call_id, direction, from_sealed, to_sealed, phone_index, contact_id,
+  extension, operator_id, queue_id, state, result, started_at, duration_seconds, recording_sealed, request_id, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', '', $9, $10, '', $11, 0, '', '', $12)`,
+		c.id, p.ID, ev.CallID, c.direction, from, to, c.phoneIndex, c.contactID, c.queueID, c.state, c.startedAt, now)
+	if err != nil {
+		return callRow{}, fmt.Errorf("contactcenter: insert call: %w", err)
+	}
+	return c, nil
+}
+
+// contactForPhone finds the contact a phone belongs to — its own phone or
+// one of its further numbers — or creates one with just that phone.
+func (s *Service) contactForPhone(ctx context.Context, tx *sql.Tx, ring *vault.Keyring, e164, index string, now time.Time) (string, error) {
+	var id string
+	err := tx.QueryRowContext(ctx, `SELECT contact_id FROM contact_points WHERE kind = 'phone' AND value_index = $1`, index).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("contactcenter: find contact by phone: %w", err)
+	}
+	byPhone, _, err := s.upsertContactsByPhone(ctx, tx, ring, []contactRow{{id: ids.New(), phone: e164}}, now)
+	if err != nil {
+		return "", err
+	}
+	return byPhone[e164], nil
+}
+
+// operatorByExtension is the operator whose phone has this extension.
+func (s *Service) operatorByExtension(ctx context.Context, q querier, ext string) (string, error) {
+	var id string
+	err := q.QueryRowContext(ctx, `SELECT user_id FROM operator_state WHERE extension = $1`, ext).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("contactcenter: operator by extension: %w", err)
+	}
+	return id, nil
+}
+
+// querier is a transaction or a pool.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// PurgeDeliveries forgets delivery ids older than DeliveryKeep.
+func (s *Service) PurgeDeliveries(ctx context.Context) error {
+	_, err := s.DB.W.ExecContext(ctx, `DELETE FROM pbx_deliveries WHERE received_at < $1`, s.Now().UTC().Add(-DeliveryKeep))
+	return err
+}
