@@ -152,6 +152,7 @@ func Open(ctx context.Context, cfg config.Config, only string, extra map[string]
 		}
 		r := a.addRelay(db)
 		a.CC.OnCommit = r.Wake
+		a.CC.PublicURL = cfg.PublicBase()
 		handlers[ContactCenter] = a.CC.Handler(a.Cfg.InternalToken)
 	}
 	if only == All || only == Audit {
@@ -218,21 +219,22 @@ func Open(ctx context.Context, cfg config.Config, only string, extra map[string]
 			ui = webui.FS()
 		}
 		a.Gateway = gateway.New(gateway.Config{
-			InternalToken:    a.Cfg.InternalToken,
-			Identity:         idUp,
-			ContactCenter:    ccUp,
-			Audit:            auditUp,
-			MIS:              misUp,
-			JS:               a.Bus.JS,
-			IntakeRatePerMin: cfg.IntakeRatePerMin,
-			LoginRatePerMin:  cfg.LoginRatePerMin,
-			APIRatePerMin:    cfg.APIRatePerMin,
-			SecureCookies:    cfg.TLSCert != "" || cfg.BehindTLSProxy,
-			TrustedProxies:   proxies,
-			UI:               ui,
-			Extra:            extra,
-			Ready:            a.ready,
-			Registry:         a.Registry,
+			InternalToken:     a.Cfg.InternalToken,
+			Identity:          idUp,
+			ContactCenter:     ccUp,
+			Audit:             auditUp,
+			MIS:               misUp,
+			JS:                a.Bus.JS,
+			IntakeRatePerMin:  cfg.IntakeRatePerMin,
+			WebhookRatePerMin: cfg.WebhookRatePerMin,
+			LoginRatePerMin:   cfg.LoginRatePerMin,
+			APIRatePerMin:     cfg.APIRatePerMin,
+			SecureCookies:     cfg.TLSCert != "" || cfg.BehindTLSProxy,
+			TrustedProxies:    proxies,
+			UI:                ui,
+			Extra:             extra,
+			Ready:             a.ready,
+			Registry:          a.Registry,
 		})
 		a.handler = a.Gateway
 	} else {

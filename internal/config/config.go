@@ -23,6 +23,9 @@ type Config struct {
 	NATSFile          string        `env:"OKNO_NATS_FILE,file"`
 	Demo              bool          `env:"OKNO_DEMO"`
 	IntakeRatePerMin  int           `env:"OKNO_INTAKE_RATE_PER_MIN" envDefault:"30"`
+	WebhookRatePerMin int           `env:"OKNO_WEBHOOK_RATE_PER_MIN" envDefault:"300000"`
+	PublicURL         string        `env:"OKNO_PUBLIC_URL"`
+	DemoPBX           bool          `env:"OKNO_DEMO_PBX"`
 	LoginRatePerMin   int           `env:"OKNO_LOGIN_RATE_PER_MIN" envDefault:"20"`
 	APIRatePerMin     int           `env:"OKNO_API_RATE_PER_MIN" envDefault:"600"`
 	InternalToken     string        `env:"OKNO_INTERNAL_TOKEN"`
@@ -113,6 +116,19 @@ func (c Config) MasterKeyPath() (path string, mayCreate bool) {
 		return c.MasterKeyFile, false
 	}
 	return filepath.Join(c.Data, "master.key"), true
+}
+
+// PublicBase is where the clinic's PBX and browsers reach Okno: webhook
+// URLs are given under it. OKNO_PUBLIC_URL, else the listening address.
+func (c Config) PublicBase() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	scheme := "http"
+	if c.TLSCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Addr
 }
 
 // PlainHTTPAllowed says whether serving without TLS is acceptable: only on

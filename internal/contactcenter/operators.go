@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/okno-crm/okno/internal/contactcenter/assign"
 	"github.com/okno-crm/okno/internal/events"
 	"github.com/okno-crm/okno/internal/problem"
 )
@@ -177,32 +178,13 @@ type candidate struct {
 
 // chooseOperator applies a queue's strategy to its candidates.
 func chooseOperator(strategy, last string, cands []candidate) string {
-	var online []candidate
+	q := assign.Queue{Strategy: assign.Strategy(strategy), LastAssigned: last}
 	for _, c := range cands {
-		if c.presence == PresenceOnline {
-			online = append(online, c)
-		}
+		q.Members = append(q.Members, assign.Member{UserID: c.userID, Presence: assign.Presence(c.presence), Load: int(c.load), LastAssignedAt: c.lastAssigned})
 	}
-	if len(online) == 0 {
+	r, err := assign.Pick(q)
+	if err != nil || !r.OK() {
 		return ""
 	}
-	switch strategy {
-	case StrategyRoundRobin:
-		// The first online member after the one served last, in id order.
-		for _, c := range online {
-			if c.userID > last {
-				return c.userID
-			}
-		}
-		return online[0].userID
-	case StrategyLeastLoaded:
-		best := online[0]
-		for _, c := range online[1:] {
-			if c.load < best.load || (c.load == best.load && c.lastAssigned.Before(best.lastAssigned)) {
-				best = c
-			}
-		}
-		return best.userID
-	}
-	return ""
+	return r.UserID
 }

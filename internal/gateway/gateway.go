@@ -5,6 +5,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"io/fs"
 	"log/slog"
@@ -22,6 +23,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
+
+// DefaultWebhookRatePerMin is the PBX deliveries allowed per address and
+// minute when not configured (OKNO_WEBHOOK_RATE_PER_MIN).
+const DefaultWebhookRatePerMin = 300000
 
 // Route access levels besides a permission name.
 const (
@@ -44,15 +49,18 @@ type Config struct {
 	MIS              Upstream
 	JS               jetstream.JetStream // events to push; nil disables the push
 	IntakeRatePerMin int
-	LoginRatePerMin  int
-	APIRatePerMin    int // per signed-in user, every authenticated route; 0 = off
-	SecureCookies    bool
-	TrustedProxies   []*net.IPNet
-	UI               fs.FS                   // the built web UI; nil serves a notice
-	Extra            map[string]http.Handler // more routes outside /api/v1 (demo pages)
-	Ready            func(context.Context) error
-	Registry         *prometheus.Registry
-	Now              func() time.Time
+	// WebhookRatePerMin bounds PBX deliveries per address: a PBX sends a
+	// burst of events per call, so this is far above the intake's.
+	WebhookRatePerMin int
+	LoginRatePerMin   int
+	APIRatePerMin     int // per signed-in user, every authenticated route; 0 = off
+	SecureCookies     bool
+	TrustedProxies    []*net.IPNet
+	UI                fs.FS                   // the built web UI; nil serves a notice
+	Extra             map[string]http.Handler // more routes outside /api/v1 (demo pages)
+	Ready             func(context.Context) error
+	Registry          *prometheus.Registry
+	Now               func() time.Time
 }
 
 // Gateway is the HTTP edge.
@@ -64,6 +72,7 @@ type Gateway struct {
 	mis      *client
 	hub      *hub
 	intake   *limiter
+	webhook  *limiter
 	api      *limiter
 	login    *limiter
 	routes   []Route
@@ -99,6 +108,7 @@ func New(cfg Config) *Gateway {
 		audit:    newClient(cfg.Audit, cfg.InternalToken),
 		mis:      newClient(cfg.MIS, cfg.InternalToken),
 		intake:   newLimiter(cfg.IntakeRatePerMin),
+		webhook:  newLimiter(cmp.Or(cfg.WebhookRatePerMin, DefaultWebhookRatePerMin)),
 		api:      newLimiter(cfg.APIRatePerMin),
 		login:    newLimiter(cfg.LoginRatePerMin),
 		metrics:  newMetrics(cfg.Registry),
@@ -147,6 +157,37 @@ func New(cfg Config) *Gateway {
 		{"GET /api/v1/mis/slots", perm.MISRead, mis},
 		{"POST /api/v1/mis/appointments", perm.AppointmentsBook, mis},
 		{"DELETE /api/v1/mis/appointments/{id}", perm.AppointmentsBook, mis},
+		{"POST /api/v1/telephony/webhooks/{key}", Public, g.rateLimited(g.webhook, cc)},
+		{"POST /api/v1/telephony/webhooks/{key}/{rest...}", Public, g.rateLimited(g.webhook, cc)},
+		{"GET /api/v1/telephony/webhooks/{key}", Public, g.rateLimited(g.webhook, cc)},
+		{"GET /api/v1/telephony/integrations", perm.TelephonyManage, cc},
+		{"POST /api/v1/telephony/integrations", perm.TelephonyManage, cc},
+		{"PATCH /api/v1/telephony/integrations/{id}", perm.TelephonyManage, cc},
+		{"GET /api/v1/calls", perm.CallsRead, cc},
+		{"GET /api/v1/calls/{id}/popup", perm.CallsRead, cc},
+		{"POST /api/v1/calls/dial", perm.CallsDial, cc},
+		{"GET /api/v1/tasks", perm.TasksRead, cc},
+		{"POST /api/v1/tasks", perm.TasksManage, cc},
+		{"PATCH /api/v1/tasks/{id}", perm.TasksManage, cc},
+		{"GET /api/v1/operators", perm.RequestsRead, cc},
+		{"PUT /api/v1/presence", perm.RequestsRead, cc},
+		{"PUT /api/v1/operators/{id}/extension", perm.QueuesManage, cc},
+		{"GET /api/v1/queues", perm.RequestsRead, cc},
+		{"POST /api/v1/queues", perm.QueuesManage, cc},
+		{"PUT /api/v1/queues/{id}", perm.QueuesManage, cc},
+		{"GET /api/v1/routing-rules", perm.QueuesManage, cc},
+		{"PUT /api/v1/routing-rules", perm.QueuesManage, cc},
+		{"GET /api/v1/lost-reasons", perm.RequestsRead, cc},
+		{"PUT /api/v1/lost-reasons", perm.QueuesManage, cc},
+		{"POST /api/v1/requests", perm.RequestsUpdate, cc},
+		{"PATCH /api/v1/requests/{id}", perm.RequestsUpdate, cc},
+		{"GET /api/v1/requests/{id}/trail", perm.RequestsRead, cc},
+		{"POST /api/v1/requests/{id}/comments", perm.RequestsUpdate, cc},
+		{"POST /api/v1/requests/{id}/merge", perm.RequestsUpdate, cc},
+		{"GET /api/v1/contacts/{id}", perm.ContactsRead, cc},
+		{"GET /api/v1/contacts/{id}/card", perm.ContactsRead, cc},
+		{"POST /api/v1/contacts/{id}/merge", perm.ContactsMerge, cc},
+		{"GET /api/v1/board", perm.BoardRead, cc},
 		{"GET /api/v1/ws", perm.RequestsRead, http.HandlerFunc(g.handleWS)},
 	}
 	mux := http.NewServeMux()
@@ -187,6 +228,7 @@ func (g *Gateway) Run(ctx context.Context) {
 				return
 			case now := <-t.C:
 				g.intake.sweep(now)
+				g.webhook.sweep(now)
 				g.login.sweep(now)
 				g.api.sweep(now)
 			}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,20 +65,51 @@ type hub struct {
 
 func newHub(m *metrics) *hub { return &hub{clients: map[*wsClient]struct{}{}, m: m} }
 
-func (h *hub) add(c *wsClient) {
+// add registers a client and returns how many sockets its user now has.
+func (h *hub) add(c *wsClient) int {
 	h.mu.Lock()
 	h.clients[c] = struct{}{}
+	n := h.countLocked(c.user.ID)
 	h.mu.Unlock()
 	h.m.wsClients.Inc()
+	return n
 }
 
-func (h *hub) remove(c *wsClient) {
+// remove drops a client and returns how many sockets its user still has.
+func (h *hub) remove(c *wsClient) int {
 	h.mu.Lock()
 	_, ok := h.clients[c]
 	delete(h.clients, c)
+	n := h.countLocked(c.user.ID)
 	h.mu.Unlock()
 	if ok {
 		h.m.wsClients.Dec()
+	}
+	return n
+}
+
+func (h *hub) countLocked(userID string) int {
+	n := 0
+	for c := range h.clients {
+		if c.user.ID == userID {
+			n++
+		}
+	}
+	return n
+}
+
+// setPresence marks an operator online with their first socket and
+// offline when their last one closes: assignment never waits on someone
+// who closed the window.
+func (g *Gateway) setPresence(u User, presence string) {
+	if u.ID == "" || !contains(u.Permissions, perm.RequestsRead) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p := principal.Principal{UserID: u.ID, Login: u.Login, Role: u.Role, Permissions: u.Permissions}
+	if err := g.cc.call(ctx, http.MethodPut, "/presence", p, map[string]string{"presence": presence}, nil); err != nil {
+		slog.Warn("gateway: presence not recorded", "err", err)
 	}
 }
 
@@ -112,6 +144,36 @@ func (h *hub) closeWhere(match func(c *wsClient) bool, code websocket.StatusCode
 	}
 }
 
+// user finds a connected user by id.
+func (h *hub) user(id string) (User, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for c := range h.clients {
+		if c.user.ID == id {
+			return c.user, true
+		}
+	}
+	return User{}, false
+}
+
+// sendTo sends a frame to every socket of one user.
+func (h *hub) sendTo(id string, frame []byte) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for c := range h.clients {
+		if c.user.ID != id {
+			continue
+		}
+		select {
+		case c.send <- frame:
+			h.m.pushed.Inc()
+		default:
+			h.m.dropped.Inc()
+			c.kill()
+		}
+	}
+}
+
 func (h *hub) closeAll() {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -137,8 +199,14 @@ func (g *Gateway) handleWS(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	gone := conn.CloseRead(context.WithoutCancel(r.Context()))
 	c := &wsClient{user: u, sessionID: cl.SessionID, tokenID: cl.TokenID, send: make(chan []byte, 2048), kill: cancel}
-	g.hub.add(c)
-	defer g.hub.remove(c)
+	if g.hub.add(c) == 1 {
+		go g.setPresence(u, "online")
+	}
+	defer func() {
+		if g.hub.remove(c) == 0 {
+			go g.setPresence(u, "offline")
+		}
+	}()
 	hello, _ := json.Marshal(Frame{Type: "hello", Data: map[string]User{"user": u}})
 	if err := g.write(ctx, conn, hello); err != nil {
 		return
@@ -194,7 +262,7 @@ func (g *Gateway) pushEvents(ctx context.Context) {
 	queue := make(chan events.Envelope, 4096)
 	go g.pushLoop(ctx, queue)
 	for ctx.Err() == nil {
-		cons, err := g.cfg.JS.OrderedConsumer(ctx, bus.Stream, g.sinceStart("contactcenter.request.>"))
+		cons, err := g.cfg.JS.OrderedConsumer(ctx, bus.Stream, g.sinceStart("contactcenter.>"))
 		var cc jetstream.ConsumeContext
 		if err == nil {
 			cc, err = cons.Consume(func(m jetstream.Msg) {
@@ -245,54 +313,123 @@ func (g *Gateway) pushLoop(ctx context.Context, queue <-chan events.Envelope) {
 	}
 }
 
+// pushed is how one kind of contact-center event reaches the screens: the
+// list path its items are fetched fresh from, the id field of the event,
+// and the permission a viewer needs.
+type pushed struct {
+	path, idField, perm string
+}
+
+var pushKinds = map[string]pushed{
+	"request": {"/requests", "request_id", perm.RequestsRead},
+	"call":    {"/calls", "call_id", perm.CallsRead},
+	"task":    {"/tasks", "task_id", perm.TasksRead},
+}
+
 func (g *Gateway) pushBatch(ctx context.Context, batch []events.Envelope) {
-	type ref struct {
-		RequestID string `json:"request_id"`
-	}
-	var idList []string
+	byKind := map[string][]events.Envelope{}
 	for _, e := range batch {
-		var r ref
-		if json.Unmarshal(e.Data, &r) == nil && r.RequestID != "" {
-			idList = append(idList, r.RequestID)
+		typ := strings.TrimPrefix(e.Type, "contactcenter.")
+		kind, _, _ := strings.Cut(typ, ".")
+		switch {
+		case typ == "call.ringing":
+			g.pushPopup(ctx, e)
+		case typ == "operator.presence":
+			frame, _ := json.Marshal(Frame{Type: typ, Data: e.Data})
+			g.hub.broadcast(frame, func(p []string) bool { return contains(p, perm.BoardRead) })
+		case pushKinds[kind].path != "":
+			byKind[kind] = append(byKind[kind], e)
+		}
+	}
+	for kind, evs := range byKind {
+		g.pushItems(ctx, pushKinds[kind], evs)
+	}
+}
+
+// pushItems fetches the items a batch of events is about, in two views —
+// unmasked for those who may see phones and e-mails, masked for everyone
+// else allowed — and sends each event with its item.
+func (g *Gateway) pushItems(ctx context.Context, k pushed, batch []events.Envelope) {
+	var idList []string
+	idOf := func(e events.Envelope) string {
+		var d map[string]any
+		_ = json.Unmarshal(e.Data, &d)
+		id, _ := d[k.idField].(string)
+		return id
+	}
+	for _, e := range batch {
+		if id := idOf(e); id != "" && !slices.Contains(idList, id) {
+			idList = append(idList, id)
 		}
 	}
 	if len(idList) == 0 {
 		return
 	}
-	// Two views of the same requests: unmasked for those who may see phones
-	// and e-mails, masked for everyone else who may read requests.
-	full, err := g.fetchRequests(ctx, idList, principal.System(perm.RequestsRead, perm.PatientsReadPD))
+	full, err := g.fetchItems(ctx, k.path, idList, principal.System(k.perm, perm.PatientsReadPD))
 	if err != nil {
-		slog.Warn("gateway: requests to push not readable", "err", err)
+		slog.Warn("gateway: items to push not readable", "path", k.path, "err", err)
 		return
 	}
-	masked, err := g.fetchRequests(ctx, idList, principal.System(perm.RequestsRead))
+	masked, err := g.fetchItems(ctx, k.path, idList, principal.System(k.perm))
 	if err != nil {
-		slog.Warn("gateway: requests to push not readable", "err", err)
+		slog.Warn("gateway: items to push not readable", "path", k.path, "err", err)
 		return
 	}
-	seesPD := func(p []string) bool { return contains(p, perm.RequestsRead) && contains(p, perm.PatientsReadPD) }
-	seesMasked := func(p []string) bool { return contains(p, perm.RequestsRead) && !contains(p, perm.PatientsReadPD) }
+	seesPD := func(p []string) bool { return contains(p, k.perm) && contains(p, perm.PatientsReadPD) }
+	seesMasked := func(p []string) bool { return contains(p, k.perm) && !contains(p, perm.PatientsReadPD) }
 	for _, e := range batch {
-		var r ref
-		_ = json.Unmarshal(e.Data, &r)
+		id := idOf(e)
 		typ := strings.TrimPrefix(e.Type, "contactcenter.")
-		if data, ok := full[r.RequestID]; ok {
-			frame, _ := json.Marshal(Frame{Type: typ, Data: data})
-			g.hub.broadcast(frame, seesPD)
+		only := func(p []string) bool { return true }
+		if typ == "task.escalated" {
+			// Overdue work goes up to whoever watches the board.
+			only = func(p []string) bool { return contains(p, perm.BoardRead) }
 		}
-		if data, ok := masked[r.RequestID]; ok {
+		if data, ok := full[id]; ok {
 			frame, _ := json.Marshal(Frame{Type: typ, Data: data})
-			g.hub.broadcast(frame, seesMasked)
+			g.hub.broadcast(frame, func(p []string) bool { return seesPD(p) && only(p) })
+		}
+		if data, ok := masked[id]; ok {
+			frame, _ := json.Marshal(Frame{Type: typ, Data: data})
+			g.hub.broadcast(frame, func(p []string) bool { return seesMasked(p) && only(p) })
 		}
 	}
 }
 
+// pushPopup sends the incoming-call card to the operator whose phone
+// rings, fetched with that operator's own permissions (so masked as they
+// may see it, and audited as their access).
+func (g *Gateway) pushPopup(ctx context.Context, e events.Envelope) {
+	var d struct {
+		CallID     string `json:"call_id"`
+		OperatorID string `json:"operator_id"`
+	}
+	if json.Unmarshal(e.Data, &d) != nil || d.CallID == "" || d.OperatorID == "" {
+		return
+	}
+	u, ok := g.hub.user(d.OperatorID)
+	if !ok || !contains(u.Permissions, perm.CallsRead) {
+		return
+	}
+	p := principal.Principal{UserID: u.ID, Login: u.Login, Role: u.Role, Permissions: u.Permissions}
+	var pop json.RawMessage
+	if err := g.cc.call(ctx, http.MethodGet, "/calls/"+url.PathEscape(d.CallID)+"/popup", p, nil, &pop); err != nil {
+		slog.Warn("gateway: incoming-call card not readable", "err", err)
+		return
+	}
+	frame, _ := json.Marshal(Frame{Type: "call.ringing", Data: pop})
+	g.hub.sendTo(d.OperatorID, frame)
+}
+
 func (g *Gateway) fetchRequests(ctx context.Context, idList []string, p principal.Principal) (map[string]json.RawMessage, error) {
+	return g.fetchItems(ctx, "/requests", idList, p)
+}
+
+func (g *Gateway) fetchItems(ctx context.Context, path string, idList []string, p principal.Principal) (map[string]json.RawMessage, error) {
 	var page struct {
 		Items []json.RawMessage `json:"items"`
 	}
-	q := "/requests?limit=200&ids=" + url.QueryEscape(strings.Join(idList, ","))
+	q := path + "?limit=200&ids=" + url.QueryEscape(strings.Join(idList, ","))
 	if err := g.cc.call(ctx, http.MethodGet, q, p, nil, &page); err != nil {
 		return nil, err
 	}
