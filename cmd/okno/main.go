@@ -144,9 +144,17 @@ func cmdServe(cfg config.Config, only string, args []string, stdout io.Writer) e
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
 	storageFlags(fs, &cfg)
 	fs.StringVar(&cfg.NATS, "nats", cfg.NATS, "external NATS URL instead of the embedded server (OKNO_NATS)")
-	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "seed demo users, a web form and requests; serve /demo/form/")
+	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "seed demo users, a web form and requests; serve /demo/form/; simulate a PBX")
+	fs.BoolVar(&cfg.DemoPBX, "demo-pbx", cfg.DemoPBX, "simulate a PBX placing calls (on by default with --demo) (OKNO_DEMO_PBX)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	// --demo brings the simulated PBX along unless told otherwise (the
+	// browser tests place their own calls).
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "demo-pbx" })
+	if _, set := os.LookupEnv("OKNO_DEMO_PBX"); cfg.Demo && !explicit && !set {
+		cfg.DemoPBX = true
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -178,6 +186,15 @@ func cmdServe(cfg config.Config, only string, args []string, stdout io.Writer) e
 		fmt.Fprintf(stdout, "Okno is running at http://%s/\n", a.Addr())
 		if cfg.Demo {
 			fmt.Fprintf(stdout, "Demo website form: http://%s/demo/form/\n", a.Addr())
+		}
+	}
+	if cfg.DemoPBX && a.CC != nil && only == app.All {
+		pbx, err := demo.SetupPBX(ctx, a.Identity, a.CC, "http://"+a.Addr())
+		if err != nil {
+			slog.Warn("demo PBX not started", "err", err)
+		} else {
+			fmt.Fprintf(stdout, "Demo PBX: a simulated exchange places calls every few seconds (extensions 101 operator, 102 supervisor)\n")
+			go pbx.Run(ctx)
 		}
 	}
 	<-ctx.Done()

@@ -338,3 +338,15 @@ func (s *Service) PBXByID(ctx context.Context, id string) (PBXIntegration, error
 	}
 	return p, err
 }
+
+// SigningSecret is the integration's secret, for in-process callers that
+// play the PBX's part (the demo's simulated PBX, benchmarks).
+func (p PBXIntegration) SigningSecret() string { return p.secret }
+
+// WebhookPath is the path part of the webhook URL.
+func (p PBXIntegration) WebhookPath() string {
+	if p.webhookKey == "" {
+		return ""
+	}
+	return "/api/v1/telephony/webhooks/" + p.webhookKey
+}
