@@ -73,6 +73,7 @@ type Gateway struct {
 	hub      *hub
 	intake   *limiter
 	webhook  *limiter
+	popups   chan struct{} // bounds the incoming-call cards fetched at once
 	api      *limiter
 	login    *limiter
 	routes   []Route
@@ -108,6 +109,7 @@ func New(cfg Config) *Gateway {
 		audit:    newClient(cfg.Audit, cfg.InternalToken),
 		mis:      newClient(cfg.MIS, cfg.InternalToken),
 		intake:   newLimiter(cfg.IntakeRatePerMin),
+		popups:   make(chan struct{}, 64),
 		webhook:  newLimiter(cmp.Or(cfg.WebhookRatePerMin, DefaultWebhookRatePerMin)),
 		api:      newLimiter(cfg.APIRatePerMin),
 		login:    newLimiter(cfg.LoginRatePerMin),

@@ -333,7 +333,14 @@ func (g *Gateway) pushBatch(ctx context.Context, batch []events.Envelope) {
 		kind, _, _ := strings.Cut(typ, ".")
 		switch {
 		case typ == "call.ringing":
-			g.pushPopup(ctx, e)
+			// A phone is ringing: its card must not wait behind the batch,
+			// nor behind other cards (each is read and audited on its own,
+			// and concurrent audits share one commit).
+			g.popups <- struct{}{}
+			go func() {
+				defer func() { <-g.popups }()
+				g.pushPopup(ctx, e)
+			}()
 		case typ == "operator.presence":
 			frame, _ := json.Marshal(Frame{Type: typ, Data: e.Data})
 			g.hub.broadcast(frame, func(p []string) bool { return contains(p, perm.BoardRead) })
@@ -377,6 +384,22 @@ func (g *Gateway) pushItems(ctx context.Context, k pushed, batch []events.Envelo
 	}
 	seesPD := func(p []string) bool { return contains(p, k.perm) && contains(p, perm.PatientsReadPD) }
 	seesMasked := func(p []string) bool { return contains(p, k.perm) && !contains(p, perm.PatientsReadPD) }
+	// A call's state changes several times a second while it connects;
+	// the screens need only its latest state, so a batch sends one frame a
+	// call (the data is fetched fresh, so it is the latest anyway).
+	if k.path == "/calls" {
+		last := map[string]int{}
+		for i, e := range batch {
+			last[idOf(e)] = i
+		}
+		kept := batch[:0:0]
+		for i, e := range batch {
+			if last[idOf(e)] == i {
+				kept = append(kept, e)
+			}
+		}
+		batch = kept
+	}
 	for _, e := range batch {
 		id := idOf(e)
 		typ := strings.TrimPrefix(e.Type, "contactcenter.")
