@@ -271,7 +271,9 @@ ON CONFLICT (call_id, leg) DO UPDATE SET seq = excluded.seq WHERE call_legs.seq 
 	var evs []events.Event
 	data := map[string]string{"call_id": c.id, "state": c.state, "result": c.result, "contact_id": c.contactID,
 		"operator_id": c.operatorID, "direction": c.direction, "queue_id": c.queueID}
-	if ev.Type == telephony.TypeRinging && c.state == CallRinging && c.direction == telephony.Inbound &&
+	// The card pops up for whoever's phone rings with the caller: first
+	// the operator the call was routed to, then anyone it is transferred to.
+	if ev.Type == telephony.TypeRinging && c.state != CallEnded && c.direction == telephony.Inbound &&
 		c.operatorID != "" && (c.operatorID != prevOperator || !found) {
 		evs = append(evs, events.Event{Subject: "contactcenter.call.ringing", Data: data})
 	}

@@ -133,6 +133,7 @@ type amiCall struct {
 	id, direction, from, to, ext string
 	answered, abandoned          bool
 	answeredAt                   time.Time
+	answeredExt                  string // who has the caller now (changes on a transfer)
 	rang                         map[string]bool
 	seen                         uint64 // stream position where we learnt of it
 }
@@ -406,8 +407,8 @@ func (c *AMIClient) at(m amiMsg) time.Time {
 func (c *AMIClient) emit(call *amiCall, typ string, at time.Time, ext string) {
 	e := Event{Provider: ProviderAsterisk, ID: "ami:" + call.id + ":" + typ, CallID: call.id, Type: typ,
 		Direction: call.direction, From: call.from, To: call.to, Extension: ext, At: at}
-	if typ == TypeRinging {
-		e.ID += ":" + ext
+	if typ == TypeRinging || typ == TypeAnswered {
+		e.ID += ":" + ext // a transferred call rings and is answered again elsewhere
 	}
 	if typ == TypeEnded {
 		switch {
@@ -487,13 +488,20 @@ func (c *AMIClient) event(m amiMsg) {
 			c.emit(call, TypeRinging, at, ext)
 		}
 	case "DialEnd":
-		if call != nil && m["dialstatus"] == "ANSWER" && !call.answered {
+		if call != nil && m["dialstatus"] == "ANSWER" {
 			ext := call.ext
 			if call.direction == Inbound {
 				ext = c.extOf(m["destcalleridnum"], m["destchannel"])
 			}
-			call.answered, call.answeredAt = true, at
-			c.emit(call, TypeAnswered, at, ext)
+			switch {
+			case !call.answered:
+				call.answered, call.answeredAt, call.answeredExt = true, at, ext
+				c.emit(call, TypeAnswered, at, ext)
+			case ext != "" && ext != call.answeredExt:
+				// A transfer: the caller is now with another extension.
+				call.answeredExt = ext
+				c.emit(call, TypeAnswered, at, ext)
+			}
 		}
 	case "BridgeEnter":
 		// Answered without a Dial (a queue member, a pickup): two channels
@@ -504,7 +512,7 @@ func (c *AMIClient) event(m amiMsg) {
 				if call.direction == Inbound {
 					ext = c.extOf(m["calleridnum"], m["channel"])
 				}
-				call.answered, call.answeredAt = true, at
+				call.answered, call.answeredAt, call.answeredExt = true, at, ext
 				c.emit(call, TypeAnswered, at, ext)
 			}
 		}

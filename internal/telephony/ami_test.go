@@ -193,6 +193,36 @@ func TestAMIAnsweredAndMissedCalls(t *testing.T) {
 	h.expect(TypeEnded, "1700000300.7", "", ResultAbandoned)
 }
 
+// A blind transfer as Asterisk reports it: the operator at 101 answers,
+// transfers the caller to 102 (BlindTransfer, then a Dial from the
+// transferring channel to 102 in the same Linkedid), 102 answers; the call
+// ends once, answered, with 102 holding it.
+func TestAMITransferredCall(t *testing.T) {
+	h := startAMI(t, "s3cret")
+	h.loggedIn()
+	id := "1700000400.9"
+	h.fake.send(answeredInbound(id)...)
+	h.expect(TypeStarted, id, "", "")
+	h.expect(TypeRinging, id, "101", "")
+	h.expect(TypeAnswered, id, "101", "")
+	h.fake.send("\nEvent: BlindTransfer\nResult: Success\nTransfererChannel: PJSIP/101-00000002\nTransfererUniqueid: "+id+"2\nTransfereeChannel: PJSIP/trunk-00000001\nTransfereeUniqueid: "+id+"\nTransfereeLinkedid: "+id+"\nExtension: 102\nContext: from-internal\n",
+		"\nEvent: DialBegin\nChannel: PJSIP/trunk-00000001\nUniqueid: "+id+"\nLinkedid: "+id+"\nDestChannel: PJSIP/102-00000003\nDestCallerIDNum: 102\nDestUniqueid: "+id+"3\nDialString: 102\nTimestamp: 1700000020.000000\n",
+		"\nEvent: DialEnd\nChannel: PJSIP/trunk-00000001\nUniqueid: "+id+"\nLinkedid: "+id+"\nDestChannel: PJSIP/102-00000003\nDestCallerIDNum: 102\nDestUniqueid: "+id+"3\nDialStatus: ANSWER\nTimestamp: 1700000025.000000\n",
+		hangup(id, id+"2", "1700000021"))
+	h.expect(TypeRinging, id, "102", "")
+	a := h.expect(TypeAnswered, id, "102", "")
+	if a.ID == "ami:"+id+":"+TypeAnswered+":101" {
+		t.Fatal("the answer at 102 has the id of the answer at 101: it would be dropped as a replay")
+	}
+	// The transferring operator's leg hung up: the call goes on.
+	h.quiet()
+	h.fake.send(hangup(id, id+"3", "1700000100"), hangup(id, id, "1700000100"))
+	e := h.expect(TypeEnded, id, "", ResultAnswered)
+	if e.Duration != 90*time.Second {
+		t.Fatalf("duration = %v, want 90 s from the first answer", e.Duration)
+	}
+}
+
 func TestAMIReconnectResync(t *testing.T) {
 	h := startAMI(t, "s3cret")
 	h.loggedIn()
