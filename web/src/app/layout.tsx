@@ -7,6 +7,7 @@ import { Notifications } from '@mantine/notifications';
 import type { Metadata, Viewport } from 'next';
 import type { ReactNode } from 'react';
 import { LangSync } from '@/components/shell/LangSync';
+import { LiveConnection } from '@/components/shell/LiveConnection';
 import { theme } from './theme';
 
 export const metadata: Metadata = {
@@ -28,6 +29,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
         <MantineProvider theme={theme} forceColorScheme="light">
           <Notifications position="bottom-right" limit={4} autoClose={6000} />
           <LangSync />
+          <LiveConnection />
           {children}
         </MantineProvider>
       </body>

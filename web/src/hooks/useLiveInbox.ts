@@ -3,27 +3,45 @@
 import { notifications } from '@mantine/notifications';
 import { useEffect, useRef } from 'react';
 import { translate, useLang } from '@/lib/i18n';
-import { openLiveSocket, socketUrl, type ServerFrame } from '@/lib/socket';
+import { liveBus } from '@/lib/liveBus';
+import { can } from '@/lib/nav';
+import { TASK_FRAMES, type ServerFrame } from '@/lib/socket';
 import { useAuth } from '@/stores/auth';
 import { inboxStore } from '@/stores/inbox';
-import { useWs } from '@/stores/ws';
+import { inboxCalls, inboxTasks } from '@/stores/work';
 
 /**
- * Keeps the inbox live while `enabled`: loads the list, holds the socket open, resyncs
- * on every (re)connect, merges pushed requests and announces new ones.
+ * Keeps the inbox live while `enabled`: loads the lists (requests; calls and open tasks for
+ * those who may read them), resyncs on every (re)connect of the shell's socket, merges pushed
+ * items and announces new requests.
  */
 export function useLiveInbox(enabled: boolean, openRequest: (id: string) => void) {
   const openRef = useRef(openRequest);
   openRef.current = openRequest;
+  const user = useAuth((s) => s.user);
+  const calls = can(user, 'calls.read');
+  const tasks = can(user, 'tasks.read');
 
   useEffect(() => {
     if (!enabled) return;
-    const inbox = inboxStore.getState();
-    // Show the list at once; the socket's open resyncs again, closing any gap before it.
-    void inbox.resync();
+    const resync = () => {
+      void inboxStore.getState().resync();
+      if (calls) void inboxCalls.getState().resync();
+      if (tasks) void inboxTasks.getState().resync();
+    };
+    // Show the lists at once; every reconnect resyncs again, closing any gap.
+    resync();
 
     const onFrame = (frame: ServerFrame) => {
-      if (frame.type !== 'request.created' && frame.type !== 'request.updated') return;
+      if (frame.type === 'call.updated') {
+        if (calls) inboxCalls.getState().applyLive(frame.data);
+        return;
+      }
+      if ((TASK_FRAMES as readonly string[]).includes(frame.type)) {
+        if (tasks) inboxTasks.getState().applyLive(frame.data as never);
+        return;
+      }
+      if (frame.type !== 'request.created' && frame.type !== 'request.updated' && frame.type !== 'request.sla_breached') return;
       const kind = frame.type === 'request.created' ? 'created' : 'updated';
       const outcome = inboxStore.getState().applyLive(kind, frame.data);
       if (kind === 'created' && outcome === 'inserted') {
@@ -39,20 +57,11 @@ export function useLiveInbox(enabled: boolean, openRequest: (id: string) => void
         });
       }
     };
-
-    const live = openLiveSocket({
-      url: socketUrl(window.location),
-      onOpen: () => void inboxStore.getState().resync(),
-      onFrame,
-      onState: (s) => useWs.getState().setState(s),
-      onUnauthorized: () => useAuth.getState().expire(),
-    });
-    const online = () => live.reconnectNow();
-    window.addEventListener('online', online);
+    const offFrame = liveBus.onFrame(onFrame);
+    const offOpen = liveBus.onOpen(resync);
     return () => {
-      window.removeEventListener('online', online);
-      live.close();
-      useWs.getState().setState('reconnecting');
+      offFrame();
+      offOpen();
     };
-  }, [enabled]);
+  }, [enabled, calls, tasks]);
 }

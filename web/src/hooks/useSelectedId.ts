@@ -8,6 +8,16 @@ export function requestHref(id: string): string {
   return `/?id=${encodeURIComponent(id)}`;
 }
 
+/** The window with a contact's card in the middle (no request chosen): from a call, a task. */
+export function contactHref(id: string): string {
+  return `/?contact=${encodeURIComponent(id)}`;
+}
+
+/** The contact named in the address (/?contact=…), or null. Inside <Suspense>. */
+export function useSelectedContact(): string | null {
+  return useSearchParams().get('contact') || null;
+}
+
 /**
  * The open request lives in the address (/?id=…), so it survives a reload and can be shared.
  * Opening one is a history push that Next's router observes: no page load, no fetch.

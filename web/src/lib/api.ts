@@ -191,6 +191,9 @@ export function requestListQuery(filters: RequestFilters, cursor: string | null,
   const q = new URLSearchParams();
   if (filters.status !== 'all') q.set('status', filters.status);
   if (filters.channel !== 'all') q.set('channel', filters.channel);
+  if (filters.mine) q.set('assignee', 'me');
+  if (filters.queue) q.set('queue', filters.queue);
+  if (filters.overdue) q.set('overdue', 'true');
   q.set('limit', String(limit));
   if (cursor) q.set('cursor', cursor);
   return q.toString();

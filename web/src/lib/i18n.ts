@@ -1,8 +1,10 @@
 // UI text in Russian (default) and English, and the hook that picks one.
 import { useCallback } from 'react';
 import { create } from 'zustand';
+import { ccEn, ccRu } from './i18n.cc';
 
 const ru = {
+  ...ccRu,
   'app.brand': 'Окно',
   'app.tagline': 'Единое окно контакт-центра',
   'lang.label': 'Язык интерфейса',
@@ -475,6 +477,7 @@ const ru = {
 export type MessageKey = keyof typeof ru;
 
 const en: Record<MessageKey, string> = {
+  ...ccEn,
   'app.brand': 'Okno',
   'app.tagline': 'Contact-center single window',
   'lang.label': 'Interface language',

@@ -6,17 +6,21 @@ import type { User } from './types';
 export const ROUTES = {
   inbox: '/',
   schedule: '/schedule/',
+  calls: '/calls/',
+  board: '/board/',
   audit: '/audit/',
   subjects: '/subjects/',
   users: '/admin/users/',
   roles: '/admin/roles/',
   mis: '/admin/mis/',
+  telephony: '/admin/telephony/',
+  queues: '/admin/queues/',
   profile: '/profile/',
   enroll: '/enroll/',
   login: '/login/',
 } as const;
 
-export type NavKey = 'inbox' | 'schedule' | 'audit' | 'subjects' | 'users' | 'roles' | 'mis';
+export type NavKey = 'inbox' | 'schedule' | 'calls' | 'board' | 'audit' | 'subjects' | 'users' | 'roles' | 'mis' | 'telephony' | 'queues';
 
 export interface NavLink {
   key: NavKey;
@@ -30,11 +34,15 @@ export interface NavLink {
 export const NAV_LINKS: readonly NavLink[] = [
   { key: 'inbox', href: ROUTES.inbox, label: 'nav.inbox', permission: 'requests.read', testId: 'nav-inbox' },
   { key: 'schedule', href: ROUTES.schedule, label: 'nav.schedule', permission: 'mis.read', testId: 'nav-schedule' },
+  { key: 'calls', href: ROUTES.calls, label: 'nav.calls', permission: 'calls.read', testId: 'nav-calls' },
+  { key: 'board', href: ROUTES.board, label: 'nav.board', permission: 'board.read', testId: 'nav-board' },
   { key: 'audit', href: ROUTES.audit, label: 'nav.audit', permission: 'audit.read', testId: 'nav-audit' },
   { key: 'subjects', href: ROUTES.subjects, label: 'nav.subjects', permission: 'subjects.manage', testId: 'nav-subjects' },
   { key: 'users', href: ROUTES.users, label: 'nav.users', permission: 'users.manage', testId: 'nav-users' },
   { key: 'roles', href: ROUTES.roles, label: 'nav.roles', permission: 'roles.manage', testId: 'nav-roles' },
   { key: 'mis', href: ROUTES.mis, label: 'nav.mis', permission: 'mis.manage', testId: 'nav-mis' },
+  { key: 'telephony', href: ROUTES.telephony, label: 'nav.telephony', permission: 'telephony.manage', testId: 'nav-telephony' },
+  { key: 'queues', href: ROUTES.queues, label: 'nav.queues', permission: 'queues.manage', testId: 'nav-queues' },
 ];
 
 export function can(user: User | null | undefined, permission: string): boolean {

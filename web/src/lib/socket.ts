@@ -1,15 +1,24 @@
 // The live connection: one WebSocket to /api/v1/ws that reconnects with back-off and
 // tells its owner when it is (re)opened, so that the owner can resync.
 import { backoffDelay } from './backoff';
+import type { CallPopup, CallView, Task } from './cc';
 import type { PatientRequest, User } from './types';
 
 /** Close code the gateway uses for a missing or expired session. */
 export const CLOSE_UNAUTHORIZED = 4401;
 
+export const TASK_FRAMES = ['task.created', 'task.updated', 'task.closed', 'task.escalated', 'task.reminder'] as const;
+export type TaskFrameType = (typeof TASK_FRAMES)[number];
+
 export type ServerFrame =
   | { type: 'hello'; data: { user: User } }
   | { type: 'request.created'; data: PatientRequest }
-  | { type: 'request.updated'; data: PatientRequest };
+  | { type: 'request.updated'; data: PatientRequest }
+  | { type: 'request.sla_breached'; data: PatientRequest }
+  | { type: 'call.updated'; data: CallView }
+  | { type: 'call.ringing'; data: CallPopup }
+  | { type: TaskFrameType; data: Task }
+  | { type: 'operator.presence'; data: { user_id: string; presence: string } };
 
 export type LiveState = 'live' | 'reconnecting';
 
@@ -30,6 +39,25 @@ function looksLikeRequest(v: unknown): v is PatientRequest {
   );
 }
 
+function looksLikeCall(v: unknown): v is CallView {
+  return isObject(v) && typeof v.id === 'string' && v.id !== '' && typeof v.state === 'string' && typeof v.started_at === 'string';
+}
+
+function looksLikeTask(v: unknown): v is Task {
+  return (
+    isObject(v) &&
+    typeof v.id === 'string' &&
+    v.id !== '' &&
+    typeof v.kind === 'string' &&
+    typeof v.status === 'string' &&
+    typeof v.due_at === 'string'
+  );
+}
+
+function looksLikePopup(v: unknown): v is CallPopup {
+  return isObject(v) && looksLikeCall(v.call);
+}
+
 /** Parses a server frame; returns null for malformed frames and for types this UI does not know. */
 export function parseFrame(raw: unknown): ServerFrame | null {
   if (typeof raw !== 'string') return null;
@@ -47,7 +75,30 @@ export function parseFrame(raw: unknown): ServerFrame | null {
         : null;
     case 'request.created':
     case 'request.updated':
+    case 'request.sla_breached':
       return looksLikeRequest(msg.data) ? { type: msg.type, data: msg.data } : null;
+    case 'call.updated':
+      return looksLikeCall(msg.data) ? { type: msg.type, data: msg.data } : null;
+    case 'call.ringing':
+      if (!looksLikePopup(msg.data)) return null;
+      return {
+        type: 'call.ringing',
+        data: {
+          ...msg.data,
+          open_requests: Array.isArray(msg.data.open_requests) ? msg.data.open_requests : [],
+          recent_calls: Array.isArray(msg.data.recent_calls) ? msg.data.recent_calls : [],
+        },
+      };
+    case 'task.created':
+    case 'task.updated':
+    case 'task.closed':
+    case 'task.escalated':
+    case 'task.reminder':
+      return looksLikeTask(msg.data) ? { type: msg.type, data: msg.data } : null;
+    case 'operator.presence':
+      return isObject(msg.data) && typeof msg.data.user_id === 'string' && typeof msg.data.presence === 'string'
+        ? { type: 'operator.presence', data: { user_id: msg.data.user_id, presence: msg.data.presence } }
+        : null;
     default:
       return null;
   }

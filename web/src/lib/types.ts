@@ -24,6 +24,14 @@ export const PERMISSIONS = [
   'appointments.book',
   'patients.link',
   'mis.manage',
+  'calls.read',
+  'calls.dial',
+  'tasks.read',
+  'tasks.manage',
+  'telephony.manage',
+  'queues.manage',
+  'board.read',
+  'contacts.merge',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -209,6 +217,18 @@ export interface PatientRequest {
   consent: Consent | null;
   created_at: string;
   updated_at: string;
+  // The pipeline (absent from servers before queues and SLAs).
+  queue_id?: string;
+  assignee_id?: string;
+  lost_reason?: string;
+  tags?: string[] | null;
+  merged_into?: string;
+  first_response_due?: string | null;
+  first_response_at?: string | null;
+  resolution_due?: string | null;
+  resolved_at?: string | null;
+  /** SLAs already missed: "first_response", "resolution". */
+  breached?: string[] | null;
 }
 
 export interface RequestPage {
@@ -431,4 +451,10 @@ export type ChannelFilter = Channel | 'all';
 export interface RequestFilters {
   status: StatusFilter;
   channel: ChannelFilter;
+  /** Only those assigned to me (assignee=me). */
+  mine?: boolean;
+  /** A queue id; '' or absent for every queue. */
+  queue?: string;
+  /** Only open requests whose SLA is breached. */
+  overdue?: boolean;
 }

@@ -26,7 +26,10 @@ export interface InboxState {
   /** Ids that arrived live since the list was (re)loaded; the list highlights them. */
   fresh: Record<string, true>;
   selectedId: string | null;
+  /** The viewer's user id, for the "mine" filter of live events. */
+  me: string;
 
+  setMe(id: string): void;
   setFilters(patch: Partial<RequestFilters>): void;
   /** Re-fetches the first page and merges it (after every (re)connect). */
   resync(): Promise<void>;
@@ -38,8 +41,25 @@ export interface InboxState {
   select(id: string | null): void;
 }
 
-export function matchesFilters(item: PatientRequest, f: RequestFilters): boolean {
-  return (f.status === 'all' || item.status === f.status) && (f.channel === 'all' || item.channel === f.channel);
+/** Whether a request belongs in the list for these filters; `me` is the viewer's user id (for "mine"). */
+export function matchesFilters(item: PatientRequest, f: RequestFilters, me = ''): boolean {
+  return (
+    (f.status === 'all' || item.status === f.status) &&
+    (f.channel === 'all' || item.channel === f.channel) &&
+    (!f.mine || (me !== '' && item.assignee_id === me)) &&
+    (!f.queue || item.queue_id === f.queue) &&
+    (!f.overdue || ((item.breached?.length ?? 0) > 0 && (item.status === 'new' || item.status === 'in_progress')))
+  );
+}
+
+function sameFilters(a: RequestFilters, b: RequestFilters): boolean {
+  return (
+    a.status === b.status &&
+    a.channel === b.channel &&
+    !!a.mine === !!b.mine &&
+    (a.queue ?? '') === (b.queue ?? '') &&
+    !!a.overdue === !!b.overdue
+  );
 }
 
 /** Sort order of the list: newest created first, then by id (UUIDv7 ids grow with time). */
@@ -86,11 +106,15 @@ export function createInboxStore(deps: InboxApi = api): StoreApi<InboxState> {
     error: null,
     fresh: {},
     selectedId: null,
+    me: '',
+
+    setMe(id) {
+      if (get().me !== id) set({ me: id });
+    },
 
     setFilters(patch) {
       const filters = { ...get().filters, ...patch };
-      const f = get().filters;
-      if (filters.status === f.status && filters.channel === f.channel) return;
+      if (sameFilters(filters, get().filters)) return;
       generation += 1;
       set({ filters, ids: [], nextCursor: null, loaded: false, loadingMore: false, error: null, fresh: {} });
       void get().resync();
@@ -120,7 +144,7 @@ export function createInboxStore(deps: InboxApi = api): StoreApi<InboxState> {
         // were away, unless a live event brought it after this resync began.
         const covered = (it: PatientRequest) => page.next_cursor === null || (oldest !== null && newestFirst(it, oldest) <= 0);
         const kept = s.ids.filter((id) => inPage.has(id) || !covered(byId[id]) || (touched.get(id) ?? 0) > mark);
-        const ids = sortIds([...kept, ...inPage], byId).filter((id) => matchesFilters(byId[id], s.filters));
+        const ids = sortIds([...kept, ...inPage], byId).filter((id) => matchesFilters(byId[id], s.filters, s.me));
         return {
           byId,
           ids,
@@ -148,7 +172,7 @@ export function createInboxStore(deps: InboxApi = api): StoreApi<InboxState> {
         const byId = { ...s.byId };
         for (const it of page.items) byId[it.id] = newer(byId[it.id], it);
         const ids = sortIds([...s.ids, ...page.items.map((it) => it.id)], byId).filter((id) =>
-          matchesFilters(byId[id], s.filters),
+          matchesFilters(byId[id], s.filters, s.me),
         );
         return { byId, ids, nextCursor: page.next_cursor, loadingMore: false, error: null };
       });
@@ -167,7 +191,7 @@ export function createInboxStore(deps: InboxApi = api): StoreApi<InboxState> {
 
       const byId = { ...s.byId, [item.id]: item };
       const inList = s.ids.includes(item.id);
-      const matches = matchesFilters(item, s.filters);
+      const matches = matchesFilters(item, s.filters, s.me) && !item.merged_into;
       let ids = s.ids;
       let fresh = s.fresh;
       if (matches && !inList) {

@@ -1,13 +1,23 @@
 'use client';
 
 import { Anchor, Badge, Button, Group, Paper, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { useRouter } from 'next/navigation';
 import { useEffect, useState, type ReactNode } from 'react';
+import { requestHref } from '@/hooks/useSelectedId';
 import { apiFetch } from '@/lib/api';
+import { can } from '@/lib/nav';
+import { useAuth } from '@/stores/auth';
+import { DialButton } from '../calls/DialButton';
+import { ContactDrawer } from '../contact/ContactDrawer';
 import { formatPhone } from '@/lib/phone';
 import { useLang, useT } from '@/lib/i18n';
 import { formatDateTime } from '@/lib/time';
 import type { PatientRequest, RevealedContact } from '@/lib/types';
 import { ChannelBadge } from './ChannelBadge';
+import { RequestMerge } from './RequestMerge';
+import { RequestPipeline } from './RequestPipeline';
+import { RequestTasks } from './RequestTasks';
+import { RequestTrail } from './RequestTrail';
 import classes from './RequestView.module.css';
 import { StatusBadge } from './StatusBadge';
 
@@ -34,6 +44,10 @@ export function RequestView({ item }: { item: PatientRequest }) {
   const [revealed, setRevealed] = useState<RevealedContact | null>(null);
   const [revealError, setRevealError] = useState(false);
   const [revealing, setRevealing] = useState(false);
+  const [cardOpen, setCardOpen] = useState(false);
+  const router = useRouter();
+  const user = useAuth((s) => s.user);
+  const openRequest = (id: string) => router.push(requestHref(id));
   useEffect(() => {
     setRevealed(null);
     setRevealError(false);
@@ -81,6 +95,7 @@ export function RequestView({ item }: { item: PatientRequest }) {
             ) : (
               NONE
             )}
+            {contact.phone && <span style={{ marginLeft: 8, verticalAlign: 'middle', display: 'inline-block' }}><DialButton contactId={item.contact.id} size="sm" /></span>}
           </Field>
           <Field label={t('detail.email')}>
             {contact.masked ? (
@@ -103,6 +118,13 @@ export function RequestView({ item }: { item: PatientRequest }) {
             )}
           </Field>
           <Field label={t('detail.updated')}>{formatDateTime(item.updated_at, lang)}</Field>
+          {can(user, 'contacts.read') && item.contact.id && (
+            <Field label={t('card.title')}>
+              <Anchor component="button" size="sm" onClick={() => setCardOpen(true)} data-testid="contact-card-open">
+                {t('card.openHistory')}
+              </Anchor>
+            </Field>
+          )}
         </SimpleGrid>
         {contact.masked && (
           <Group gap="sm" mt="sm" wrap="nowrap">
@@ -115,6 +137,9 @@ export function RequestView({ item }: { item: PatientRequest }) {
           </Group>
         )}
       </Paper>
+
+      <RequestMerge item={item} onOpen={openRequest} />
+      <RequestPipeline item={item} />
 
       <Paper withBorder p="md">
         <Text size="xs" c="dimmed" fw={500} className={classes.label} mb={6}>
@@ -152,6 +177,10 @@ export function RequestView({ item }: { item: PatientRequest }) {
           </Badge>
         )}
       </Paper>
+
+      <RequestTasks item={item} />
+      <RequestTrail item={item} />
+      {item.contact.id && <ContactDrawer contactId={item.contact.id} opened={cardOpen} onClose={() => setCardOpen(false)} onOpenRequest={openRequest} />}
     </Stack>
   );
 }

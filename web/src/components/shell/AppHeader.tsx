@@ -5,11 +5,12 @@ import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { useState } from 'react';
 import { useT } from '@/lib/i18n';
-import { activeNav, navLinks, ROUTES } from '@/lib/nav';
+import { activeNav, can, navLinks, ROUTES } from '@/lib/nav';
 import { useAuth } from '@/stores/auth';
 import { Brand } from './Brand';
 import { ConnStatus } from './ConnStatus';
 import { LangSwitch } from './LangSwitch';
+import { PresenceSwitch } from './PresenceSwitch';
 
 export async function signOut() {
   try {
@@ -37,6 +38,8 @@ export function AppHeader({ live = false }: { live?: boolean }) {
   const active = activeNav(pathname);
   const links = navLinks(user);
   const [leaving, setLeaving] = useState(false);
+  // The shell keeps one socket open on every page for those who read requests.
+  const connected = live || (can(user, 'requests.read') && !user?.enrollment_required);
 
   const logout = () => {
     setLeaving(true);
@@ -47,7 +50,7 @@ export function AppHeader({ live = false }: { live?: boolean }) {
     <Group h="100%" px="md" justify="space-between" wrap="nowrap" gap="md">
       <Group gap="lg" wrap="nowrap" style={{ minWidth: 0 }}>
         <Brand withTagline={links.length <= 1} />
-        {live && <ConnStatus />}
+        {connected && <ConnStatus />}
         {links.length > 0 && (
           <Group component="nav" aria-label={t('nav.sections')} gap={4} wrap="nowrap">
             {links.map((l) => {
@@ -72,6 +75,7 @@ export function AppHeader({ live = false }: { live?: boolean }) {
         )}
       </Group>
       <Group gap="md" wrap="nowrap">
+        {connected && <PresenceSwitch />}
         <LangSwitch />
         {user ? (
           <Menu position="bottom-end" width={220} shadow="md" withinPortal>

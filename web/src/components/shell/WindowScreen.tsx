@@ -3,8 +3,10 @@
 import { AppShell } from '@mantine/core';
 import { useLiveInbox } from '@/hooks/useLiveInbox';
 import { usePageAccess } from '@/hooks/usePageAccess';
-import { useSelectedId } from '@/hooks/useSelectedId';
+import { contactHref, useSelectedContact, useSelectedId } from '@/hooks/useSelectedId';
+import { ContactPane } from '../contact/ContactPane';
 import { InboxPanel } from '../inbox/InboxPanel';
+import type { Target } from '../inbox/WorkItems';
 import { PatientCardPanel } from '../patient/PatientCardPanel';
 import { RequestDetail } from '../request/RequestDetail';
 import { AppHeader } from './AppHeader';
@@ -19,7 +21,14 @@ const ACCESS = { permission: 'requests.read' };
 export function WindowScreen() {
   const user = usePageAccess(ACCESS);
   const [selectedId, open] = useSelectedId();
+  const selectedContact = useSelectedContact();
   useLiveInbox(user !== null, open);
+
+  // A call or a task opens its request, else its person.
+  const openTarget = (t: Target) => {
+    if (t.request) open(t.request);
+    else if (t.contact) window.history.pushState(null, '', contactHref(t.contact));
+  };
 
   if (!user) return <FullPageLoader />;
 
@@ -34,10 +43,10 @@ export function WindowScreen() {
         <AppHeader live />
       </AppShell.Header>
       <AppShell.Navbar>
-        <InboxPanel selectedId={selectedId} onOpen={open} />
+        <InboxPanel selectedId={selectedId} selectedContact={selectedContact} onOpen={open} onOpenTarget={openTarget} />
       </AppShell.Navbar>
       <AppShell.Main bg="gray.0">
-        <RequestDetail id={selectedId} />
+        {!selectedId && selectedContact ? <ContactPane contactId={selectedContact} /> : <RequestDetail id={selectedId} />}
       </AppShell.Main>
       <AppShell.Aside>
         <PatientCardPanel requestId={selectedId} />
