@@ -31,6 +31,7 @@ import (
 	"github.com/okno-crm/okno/internal/inproc"
 	"github.com/okno-crm/okno/internal/mis"
 	"github.com/okno-crm/okno/internal/mis/demofhir"
+	"github.com/okno-crm/okno/internal/mis/renovatio"
 	"github.com/okno-crm/okno/internal/store"
 	"github.com/okno-crm/okno/internal/vault"
 	"github.com/okno-crm/okno/internal/webui"
@@ -255,11 +256,23 @@ func Open(ctx context.Context, cfg config.Config, only string, extra map[string]
 // demoFHIRPath is where okno run --demo serves the demo MIS.
 const demoFHIRPath = "/demo/fhir/"
 
-// misClient is the MIS adapter the configuration names: the FHIR server at
-// OKNO_MIS_FHIR_URL, or under --demo without it the demo MIS in-process
-// (the very handler served at /demo/fhir, so the demo's pages and the
-// window see the same bookings), or none.
+// misClient is the MIS adapter the configuration names: Renovatio under
+// OKNO_MIS_KIND=renovatio, the FHIR server at OKNO_MIS_FHIR_URL, or under
+// --demo without it the demo MIS in-process (the very handler served at
+// /demo/fhir, so the demo's pages and the window see the same bookings), or
+// none.
 func misClient(cfg config.Config, extra map[string]http.Handler) (mis.Client, error) {
+	if cfg.MISKind == "renovatio" {
+		loc, err := cfg.MISLocation()
+		if err != nil {
+			return nil, err
+		}
+		c, err := renovatio.New(renovatio.Config{BaseURL: cfg.RenovatioURL, APIKey: cfg.RenovatioKey, Location: loc})
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
 	if cfg.MISFHIRURL != "" {
 		return mis.NewFHIRClient(mis.FHIRConfig{BaseURL: cfg.MISFHIRURL})
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	_ "time/tzdata" // OKNO_MIS_TZ on hosts without a zoneinfo database
 
 	"github.com/caarlos0/env/v11"
 )
@@ -35,6 +36,11 @@ type Config struct {
 	AuditURL          string        `env:"OKNO_AUDIT_URL"`
 	MISURL            string        `env:"OKNO_MIS_URL"`
 	MISFHIRURL        string        `env:"OKNO_MIS_FHIR_URL"`
+	MISKind           string        `env:"OKNO_MIS_KIND"`
+	RenovatioURL      string        `env:"OKNO_MIS_RENOVATIO_URL"`
+	RenovatioKey      string        `env:"OKNO_MIS_RENOVATIO_KEY"`
+	RenovatioKeyFile  string        `env:"OKNO_MIS_RENOVATIO_KEY_FILE,file"`
+	MISTZ             string        `env:"OKNO_MIS_TZ" envDefault:"Asia/Yekaterinburg"`
 	TLSCert           string        `env:"OKNO_TLS_CERT"`
 	TLSKey            string        `env:"OKNO_TLS_KEY"`
 	BehindTLSProxy    bool          `env:"OKNO_BEHIND_TLS_PROXY"`
@@ -64,7 +70,8 @@ func FromEnv() (Config, error) {
 	c.DB = pick(c.DB, c.DBFile)
 	c.NATS = pick(c.NATS, c.NATSFile)
 	c.InternalToken = pick(c.InternalToken, c.InternalTokenFile)
-	c.DBFile, c.NATSFile, c.InternalTokenFile = "", "", ""
+	c.RenovatioKey = pick(c.RenovatioKey, c.RenovatioKeyFile)
+	c.DBFile, c.NATSFile, c.InternalTokenFile, c.RenovatioKeyFile = "", "", "", ""
 	return c, nil
 }
 
@@ -82,7 +89,29 @@ func (c Config) Validate() error {
 	if _, err := c.Proxies(); err != nil {
 		return err
 	}
+	switch c.MISKind {
+	case "", "fhir":
+	case "renovatio":
+		if c.RenovatioKey == "" {
+			return fmt.Errorf("config: OKNO_MIS_KIND=renovatio needs OKNO_MIS_RENOVATIO_KEY or OKNO_MIS_RENOVATIO_KEY_FILE")
+		}
+		if _, err := c.MISLocation(); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("config: OKNO_MIS_KIND must be fhir or renovatio")
+	}
 	return nil
+}
+
+// MISLocation is the clinic's time zone (OKNO_MIS_TZ), in which an MIS
+// without offsets in its times (Renovatio) is read.
+func (c Config) MISLocation() (*time.Location, error) {
+	loc, err := time.LoadLocation(c.MISTZ)
+	if err != nil || c.MISTZ == "" {
+		return nil, fmt.Errorf("config: OKNO_MIS_TZ must be a time zone name such as Asia/Yekaterinburg")
+	}
+	return loc, nil
 }
 
 // Proxies parses OKNO_TRUSTED_PROXIES.

@@ -596,6 +596,7 @@ func TestBadAnswersAreUnavailable(t *testing.T) {
 		"clinic without id": {200, `{"error":0,"data":[{"title":"x"}]}`, branches},
 		"http 500":          {500, `{"error":0,"data":[]}`, branches},
 		"http 404":          {404, `not found`, branches},
+		"too large":         {200, `{"error":0,"data":"` + strings.Repeat("a", maxBody) + `"}`, branches},
 		"price not decimal": {200, `{"error":0,"data":[{"service_id":1,"title":"x","price":"free"}]}`, func(c *Client) error { _, err := c.Services(context.Background()); return err }},
 		"cell without time": {200, `{"error":0,"data":{"101":[{"user_id":"101","clinic_id":"1","time_start":"soon"}]}}`, schedule},
 		"cell of another":   {200, `{"error":0,"data":{"101":[{"user_id":"102","clinic_id":"1","time_start":"2026-11-23 09:00:00","time_end":"2026-11-23 09:30:00"}]}}`, schedule},
