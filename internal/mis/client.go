@@ -57,7 +57,9 @@ type Slot struct {
 	DoctorID    string    `json:"doctor_id"`
 	BranchID    string    `json:"branch_id"`
 	RoleID      string    `json:"role_id"`
-	Version     string    `json:"-"`
+	// Status is "free" or "busy" (busy only in Schedule's answers).
+	Status  string `json:"status"`
+	Version string `json:"-"`
 }
 
 // SlotQuery selects free slots. Empty ids do not filter; From and To are
@@ -70,10 +72,97 @@ type SlotQuery struct {
 	Limit       int
 }
 
-// Booking asks the MIS to book a slot for the Okno contact.
+// Booking asks the MIS to book a slot. PatientID is the MIS patient the
+// contact is linked to; when empty the adapter finds or creates a patient
+// standing for the Okno contact (identified by ContactID).
 type Booking struct {
 	SlotID    string
 	ContactID string
+	PatientID string
+}
+
+// Identifier is one of a patient's identifiers (a medical record number,
+// СНИЛС, the Okno contact id) with the system that issues it.
+type Identifier struct {
+	System string `json:"system"`
+	Value  string `json:"value"`
+}
+
+// Patient is a person as the MIS knows them. Phones are E.164 where the
+// MIS's text could be read as a Russian number, else as sent. BirthDate is
+// YYYY-MM-DD or empty. Middle is the patronymic (отчество).
+type Patient struct {
+	ID          string       `json:"id"`
+	Family      string       `json:"family"`
+	Given       string       `json:"given"`
+	Middle      string       `json:"middle"`
+	BirthDate   string       `json:"birth_date"`
+	Gender      string       `json:"gender"`
+	Phones      []string     `json:"phones"`
+	Emails      []string     `json:"emails"`
+	Identifiers []Identifier `json:"identifiers"`
+}
+
+// PatientQuery finds patients. Set fields are ANDed; Phone is E.164.
+// At least one field must be set.
+type PatientQuery struct {
+	Phone      string
+	Identifier Identifier
+	Family     string
+	Given      string
+	BirthDate  string
+	Limit      int
+}
+
+// NewPatient is a patient Okno registers in the MIS. The adapter creates
+// it conditionally on ContactID's identifier, so a retry never creates two.
+type NewPatient struct {
+	ContactID string
+	Family    string
+	Given     string
+	Middle    string
+	BirthDate string
+	Phone     string
+	Email     string
+}
+
+// Appointment statuses in Okno's words; adapters map their MIS's codes to
+// these (FHIR: booked, arrived, fulfilled → completed, noshow, cancelled;
+// pending/proposed → booked).
+const (
+	ApptBooked    = "booked"
+	ApptConfirmed = "confirmed"
+	ApptArrived   = "arrived"
+	ApptCompleted = "completed"
+	ApptNoShow    = "noshow"
+	ApptCancelled = "cancelled"
+)
+
+// MISAppointment is an appointment as the MIS has it now, whoever made it.
+// UpdatedAt is the MIS's last-change time of the record; Version its
+// version id when the MIS has one (else UpdatedAt in RFC 3339 nano).
+type MISAppointment struct {
+	MISID       string    `json:"mis_id"`
+	Status      string    `json:"status"`
+	PatientID   string    `json:"patient_id"`
+	SlotID      string    `json:"slot_id"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	DoctorID    string    `json:"doctor_id"`
+	BranchID    string    `json:"branch_id"`
+	SpecialtyID string    `json:"specialty_id"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	Version     string    `json:"version"`
+}
+
+// ChangePage is one page of the MIS's change feed. Next is the cursor to
+// ask with next time (opaque to the service, stored between polls so the
+// feed resumes where it stopped after a restart or an outage); More says
+// another page is ready at once.
+type ChangePage struct {
+	Changes []MISAppointment
+	Next    string
+	More    bool
 }
 
 // Booked is an appointment as the MIS made it.
@@ -98,8 +187,23 @@ type Client interface {
 	Doctors(ctx context.Context) ([]Doctor, error)
 	Services(ctx context.Context) ([]MedService, error)
 	FreeSlots(ctx context.Context, q SlotQuery) ([]Slot, error)
+	// Schedule lists free and busy slots alike, for the schedule grid.
+	Schedule(ctx context.Context, q SlotQuery) ([]Slot, error)
 	Book(ctx context.Context, b Booking) (Booked, error)
 	Cancel(ctx context.Context, misAppointmentID string) error
+	// Reschedule moves the appointment into another free slot, race-safe
+	// like Book (ErrSlotTaken when the new slot was just taken).
+	Reschedule(ctx context.Context, misAppointmentID, newSlotID string) (Booked, error)
+
+	FindPatients(ctx context.Context, q PatientQuery) ([]Patient, error)
+	Patient(ctx context.Context, id string) (Patient, error)
+	CreatePatient(ctx context.Context, p NewPatient) (Patient, error)
+	// PatientAppointments lists a patient's appointments, past and future,
+	// within [from, to).
+	PatientAppointments(ctx context.Context, patientID string, from, to time.Time) ([]MISAppointment, error)
+	// Changes reads the appointments changed since cursor ("" = start from
+	// now minus a day), oldest first, at most limit.
+	Changes(ctx context.Context, cursor string, limit int) (ChangePage, error)
 }
 
 // ErrNotFound: the MIS does not know the slot or appointment.

@@ -34,6 +34,26 @@ const (
 	scheduleTTL             = 10 * time.Minute
 )
 
+// Who turns a Slot busy when it is booked (FHIRConfig.SlotClaim).
+//
+// FHIR R4 leaves it to the server: an MIS with scheduling logic (the demo
+// MIS, most MIS facades) marks the Slot busy itself when an Appointment
+// references it, and refuses a slot that is not free; a plain FHIR store
+// (medplum, HAPI without scheduling rules) stores the Appointment and leaves
+// the Slot as it was. Against such a store Okno claims the slot itself: a
+// versioned update of the Slot to busy (If-Match on the version read) is the
+// compare-and-set that lets exactly one booking win, and cancel and
+// reschedule free it again.
+const (
+	// SlotClaimAuto decides from the CapabilityStatement: a server that
+	// offers Slot updates is taken for a store that leaves slots to clients.
+	SlotClaimAuto = ""
+	// SlotClaimServer: the MIS marks slots busy and refuses taken ones.
+	SlotClaimServer = "server"
+	// SlotClaimClient: the adapter claims and frees slots with versioned updates.
+	SlotClaimClient = "client"
+)
+
 // FHIRConfig configures the FHIR R4 adapter.
 type FHIRConfig struct {
 	BaseURL string       // the FHIR base, e.g. https://mis.example/fhir
@@ -44,24 +64,51 @@ type FHIRConfig struct {
 	SpecialtySystem string
 	// Timeout bounds each call; zero means FHIRTimeout.
 	Timeout time.Duration
+	// SlotClaim says who turns a slot busy: SlotClaimAuto, SlotClaimServer
+	// or SlotClaimClient. Auto is a heuristic: an MIS that offers Slot
+	// updates and still manages slots itself must be set to "server".
+	SlotClaim string
+	// PageSize caps _count on every search, for servers that refuse large
+	// pages; zero means 200 for reference data and 100 for slots.
+	PageSize int
 }
 
 // FHIRClient is the Client of a FHIR R4 server.
 type FHIRClient struct {
-	base    string
-	http    *http.Client
-	now     func() time.Time
-	system  string
-	timeout time.Duration
-	breaker *Breaker
+	base     string
+	http     *http.Client
+	now      func() time.Time
+	system   string
+	timeout  time.Duration
+	breaker  *Breaker
+	refPage  int
+	slotPage int
 
 	mu        sync.Mutex
-	schedules []scheduleInfo // Schedule → role, doctor, branch; reloaded every scheduleTTL
+	idx       *scheduleIndex // schedules and roles; reloaded every scheduleTTL
 	loadedAt  time.Time
+	claimMode string // SlotClaimServer or SlotClaimClient once known
+	// sortByUpdated is false once the server refused _sort=_lastUpdated.
+	noSortByUpdated bool
+}
+
+// scheduleIndex says whose each schedule and each role is.
+type scheduleIndex struct {
+	schedules []scheduleInfo
+	roles     map[string]scheduleInfo // PractitionerRole id → its doctor, branch, specialty
 }
 
 type scheduleInfo struct {
 	id, roleID, doctorID, branchID, specialtyID string
+}
+
+func (x *scheduleIndex) schedule(id string) (scheduleInfo, bool) {
+	for _, s := range x.schedules {
+		if s.id == id {
+			return s, true
+		}
+	}
+	return scheduleInfo{}, false
 }
 
 // NewFHIRClient makes the adapter.
@@ -70,7 +117,19 @@ func NewFHIRClient(cfg FHIRConfig) (*FHIRClient, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("mis: the FHIR base URL must be an absolute http(s) URL")
 	}
-	c := &FHIRClient{base: u.String(), http: cfg.HTTP, now: cfg.Now, system: cfg.SpecialtySystem, timeout: cfg.Timeout}
+	switch cfg.SlotClaim {
+	case SlotClaimAuto, SlotClaimServer, SlotClaimClient:
+	default:
+		return nil, fmt.Errorf("mis: slot claim must be empty (auto), %q or %q", SlotClaimServer, SlotClaimClient)
+	}
+	if cfg.PageSize < 0 {
+		return nil, fmt.Errorf("mis: page size must not be negative")
+	}
+	c := &FHIRClient{base: u.String(), http: cfg.HTTP, now: cfg.Now, system: cfg.SpecialtySystem, timeout: cfg.Timeout,
+		claimMode: cfg.SlotClaim, refPage: refPageSize, slotPage: maxSlotPageSize}
+	if cfg.PageSize > 0 {
+		c.refPage, c.slotPage = min(c.refPage, cfg.PageSize), min(c.slotPage, cfg.PageSize)
+	}
 	if c.timeout <= 0 {
 		c.timeout = FHIRTimeout
 	}
@@ -103,29 +162,36 @@ func (e *httpStatusError) Error() string { return "mis: FHIR answered " + strcon
 // unreadable answers count as failures; 4xx answers are the caller's
 // business and are returned as *httpStatusError.
 func (c *FHIRClient) do(ctx context.Context, method, rawURL string, header http.Header, body any, out fhir.Resource) (http.Header, error) {
-	if err := c.breaker.Allow(); err != nil {
-		return nil, err
-	}
-	h, err := c.send(ctx, method, rawURL, header, body, out)
-	var se *httpStatusError
-	c.breaker.Record(err == nil || (errors.As(err, &se) && se.status < 500))
+	h, _, err := c.doRaw(ctx, method, rawURL, header, body, out)
 	return h, err
 }
 
-func (c *FHIRClient) send(ctx context.Context, method, rawURL string, header http.Header, body any, out fhir.Resource) (http.Header, error) {
+// doRaw is do that also returns the answer's JSON, for updates that must
+// send back every element the MIS has, not only those Okno models.
+func (c *FHIRClient) doRaw(ctx context.Context, method, rawURL string, header http.Header, body any, out fhir.Resource) (http.Header, []byte, error) {
+	if err := c.breaker.Allow(); err != nil {
+		return nil, nil, err
+	}
+	h, data, err := c.send(ctx, method, rawURL, header, body, out)
+	var se *httpStatusError
+	c.breaker.Record(err == nil || (errors.As(err, &se) && se.status < 500))
+	return h, data, err
+}
+
+func (c *FHIRClient) send(ctx context.Context, method, rawURL string, header http.Header, body any, out fhir.Resource) (http.Header, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var rd io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, rawURL, rd)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -133,31 +199,42 @@ func (c *FHIRClient) send(ctx context.Context, method, rawURL string, header htt
 	req.Header.Set("Accept", "application/fhir+json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/fhir+json")
+		// Some servers answer writes with an empty body unless asked.
+		req.Header.Set("Prefer", "return=representation")
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, &problem.Error{Code: problem.Unavailable, Message: "the MIS does not answer", Err: err}
+		return nil, nil, &problem.Error{Code: problem.Unavailable, Message: "the MIS does not answer", Err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxFHIRBody+1))
 	if err != nil {
-		return nil, &problem.Error{Code: problem.Unavailable, Message: "the MIS does not answer", Err: err}
+		return nil, nil, &problem.Error{Code: problem.Unavailable, Message: "the MIS does not answer", Err: err}
 	}
 	if len(data) > maxFHIRBody {
-		return nil, badAnswer("%s %s: answer larger than %d bytes", method, req.URL.Path, maxFHIRBody)
+		return nil, nil, badAnswer("%s %s: answer larger than %d bytes", method, req.URL.Path, maxFHIRBody)
 	}
 	if resp.StatusCode >= 500 {
-		return nil, &problem.Error{Code: problem.Unavailable, Message: "the MIS reports an error", Err: &httpStatusError{resp.StatusCode}}
+		return nil, nil, &problem.Error{Code: problem.Unavailable, Message: "the MIS reports an error", Err: &httpStatusError{resp.StatusCode}}
 	}
 	if resp.StatusCode >= 300 {
-		return resp.Header, &httpStatusError{resp.StatusCode}
+		return resp.Header, nil, &httpStatusError{resp.StatusCode}
 	}
 	if out != nil {
 		if err := fhir.DecodeAs(data, out); err != nil {
-			return nil, badAnswer("%s %s: %v", method, req.URL.Path, err)
+			return nil, nil, badAnswer("%s %s: %v", method, req.URL.Path, err)
 		}
 	}
-	return resp.Header, nil
+	return resp.Header, data, nil
+}
+
+// statusOf is the HTTP status of a 4xx answer, or 0.
+func statusOf(err error) int {
+	var se *httpStatusError
+	if errors.As(err, &se) {
+		return se.status
+	}
+	return 0
 }
 
 // search reads every page of a search, following next links (only on the
@@ -170,22 +247,15 @@ func (c *FHIRClient) search(ctx context.Context, typ string, q url.Values, limit
 		if page == maxPages {
 			return badAnswer("%s search: more than %d pages", typ, maxPages)
 		}
-		var b fhir.Bundle
-		if _, err := c.do(ctx, http.MethodGet, next, nil, nil, &b); err != nil {
-			var se *httpStatusError
-			if errors.As(err, &se) {
-				return badAnswer("%s search: status %d", typ, se.status)
+		b, err := c.searchPage(ctx, typ, next)
+		if err != nil {
+			if st := statusOf(err); st != 0 {
+				return badAnswer("%s search: status %d", typ, st)
 			}
 			return err
 		}
-		if b.Type != "searchset" {
-			return badAnswer("%s search: bundle type %q", typ, b.Type)
-		}
-		for _, e := range b.Entry {
-			if e.Search != nil && e.Search.Mode != "" && e.Search.Mode != "match" {
-				continue // included resources, outcomes
-			}
-			if err := each(e.Resource); err != nil {
+		for _, raw := range b.matches {
+			if err := each(raw); err != nil {
 				return err
 			}
 			seen++
@@ -193,12 +263,39 @@ func (c *FHIRClient) search(ctx context.Context, typ string, q url.Values, limit
 				return nil
 			}
 		}
-		next = b.LinkURL("next")
-		if next != "" && !strings.HasPrefix(next, c.base+"/") {
-			return badAnswer("%s search: next link off the FHIR base", typ)
-		}
+		next = b.next
 	}
 	return nil
+}
+
+// searchPage is one page of a search: its matches (included resources and
+// outcomes left out) and its next link. A 4xx answer is returned as
+// *httpStatusError for the caller to judge.
+type searchPage struct {
+	matches []json.RawMessage
+	next    string
+}
+
+func (c *FHIRClient) searchPage(ctx context.Context, typ, pageURL string) (searchPage, error) {
+	var b fhir.Bundle
+	if _, err := c.do(ctx, http.MethodGet, pageURL, nil, nil, &b); err != nil {
+		return searchPage{}, err
+	}
+	if b.Type != "searchset" {
+		return searchPage{}, badAnswer("%s search: bundle type %q", typ, b.Type)
+	}
+	var out searchPage
+	for _, e := range b.Entry {
+		if e.Search != nil && e.Search.Mode != "" && e.Search.Mode != "match" {
+			continue // included resources, outcomes
+		}
+		out.matches = append(out.matches, e.Resource)
+	}
+	out.next = b.LinkURL("next")
+	if out.next != "" && !strings.HasPrefix(out.next, c.base+"/") {
+		return searchPage{}, badAnswer("%s search: next link off the FHIR base", typ)
+	}
+	return out, nil
 }
 
 func decodeEntry[T fhir.Resource](raw json.RawMessage, r T) (T, error) {
@@ -214,7 +311,7 @@ func decodeEntry[T fhir.Resource](raw json.RawMessage, r T) (T, error) {
 // Branches lists active Locations.
 func (c *FHIRClient) Branches(ctx context.Context) ([]Branch, error) {
 	var out []Branch
-	err := c.search(ctx, "Location", url.Values{"_count": {strconv.Itoa(refPageSize)}}, 0, func(raw json.RawMessage) error {
+	err := c.search(ctx, "Location", url.Values{"_count": {strconv.Itoa(c.refPage)}}, 0, func(raw json.RawMessage) error {
 		l, err := decodeEntry(raw, &fhir.Location{})
 		if err != nil {
 			return err
@@ -275,7 +372,7 @@ func (c *FHIRClient) Specialties(ctx context.Context) ([]Specialty, error) {
 			}
 		}
 	}
-	q := url.Values{"_count": {strconv.Itoa(refPageSize)}}
+	q := url.Values{"_count": {strconv.Itoa(c.refPage)}}
 	if err := c.search(ctx, "HealthcareService", q, 0, func(raw json.RawMessage) error {
 		hs, err := decodeEntry(raw, &fhir.HealthcareService{})
 		if err == nil && (hs.Active == nil || *hs.Active) {
@@ -325,7 +422,7 @@ func refID(r *fhir.Reference, typ string) string {
 // practitioner without a role cannot be booked and is left out.
 func (c *FHIRClient) Doctors(ctx context.Context) ([]Doctor, error) {
 	names := map[string]string{}
-	q := url.Values{"_count": {strconv.Itoa(refPageSize)}}
+	q := url.Values{"_count": {strconv.Itoa(c.refPage)}}
 	if err := c.search(ctx, "Practitioner", q, 0, func(raw json.RawMessage) error {
 		p, err := decodeEntry(raw, &fhir.Practitioner{})
 		if err != nil {
@@ -409,7 +506,7 @@ const PriceExtension = "http://okno.local/fhir/StructureDefinition/price"
 // Services are active HealthcareServices with their prices.
 func (c *FHIRClient) Services(ctx context.Context) ([]MedService, error) {
 	var out []MedService
-	err := c.search(ctx, "HealthcareService", url.Values{"_count": {strconv.Itoa(refPageSize)}}, 0, func(raw json.RawMessage) error {
+	err := c.search(ctx, "HealthcareService", url.Values{"_count": {strconv.Itoa(c.refPage)}}, 0, func(raw json.RawMessage) error {
 		hs, err := decodeEntry(raw, &fhir.HealthcareService{})
 		if err != nil {
 			return err
@@ -437,318 +534,6 @@ func (c *FHIRClient) Services(ctx context.Context) ([]MedService, error) {
 		return nil
 	})
 	return out, err
-}
-
-// scheduleIndex returns the MIS's schedules with the role, doctor and branch
-// each belongs to; reloaded when older than scheduleTTL.
-func (c *FHIRClient) scheduleIndex(ctx context.Context) ([]scheduleInfo, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.schedules != nil && c.now().Sub(c.loadedAt) < scheduleTTL {
-		return c.schedules, nil
-	}
-	roles := map[string]*fhir.PractitionerRole{}
-	q := url.Values{"_count": {strconv.Itoa(refPageSize)}}
-	if err := c.search(ctx, "PractitionerRole", q, 0, func(raw json.RawMessage) error {
-		pr, err := decodeEntry(raw, &fhir.PractitionerRole{})
-		if err == nil {
-			roles[pr.ID] = pr
-		}
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	out := []scheduleInfo{}
-	if err := c.search(ctx, "Schedule", q, 0, func(raw json.RawMessage) error {
-		s, err := decodeEntry(raw, &fhir.Schedule{})
-		if err != nil {
-			return err
-		}
-		if s.Active != nil && !*s.Active {
-			return nil
-		}
-		info := scheduleInfo{id: s.ID}
-		for _, a := range s.Actor {
-			t, id, ok := a.Split()
-			if !ok {
-				continue
-			}
-			switch t {
-			case "PractitionerRole":
-				info.roleID = id
-			case "Practitioner":
-				info.doctorID = id
-			case "Location":
-				info.branchID = id
-			}
-		}
-		if r := roles[info.roleID]; r != nil {
-			if info.doctorID == "" {
-				info.doctorID = refID(r.Practitioner, "Practitioner")
-			}
-			if info.branchID == "" && len(r.Location) > 0 {
-				info.branchID = refID(&r.Location[0], "Location")
-			}
-			if len(s.Specialty) == 0 {
-				s.Specialty = r.Specialty
-			}
-		}
-		for _, cc := range s.Specialty {
-			if sp, ok := c.specialtyOf(cc); ok {
-				info.specialtyID = sp.ID
-				break
-			}
-		}
-		if info.doctorID == "" {
-			return nil // a room's or a device's schedule: not bookable from here
-		}
-		out = append(out, info)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	c.schedules, c.loadedAt = out, c.now()
-	return out, nil
-}
-
-// slotFrom validates a Slot and fills in whose it is.
-func (c *FHIRClient) slotFrom(s *fhir.Slot, idx []scheduleInfo) (Slot, error) {
-	if s.Status == "" || s.Start == "" || s.End == "" || s.Schedule.Reference == "" {
-		return Slot{}, badAnswer("Slot/%s lacks status, start, end or schedule", s.ID)
-	}
-	start, _, err1 := fhir.ParseDateTime(s.Start, time.UTC)
-	end, _, err2 := fhir.ParseDateTime(s.End, time.UTC)
-	if err1 != nil || err2 != nil || !end.After(start) {
-		return Slot{}, badAnswer("Slot/%s has a bad start or end", s.ID)
-	}
-	out := Slot{ID: s.ID, Start: start.UTC(), End: end.UTC()}
-	if s.Meta != nil {
-		out.Version = s.Meta.VersionID
-	}
-	_, sid, _ := s.Schedule.Split()
-	for _, si := range idx {
-		if si.id == sid {
-			out.DoctorID, out.BranchID, out.RoleID, out.SpecialtyID = si.doctorID, si.branchID, si.roleID, si.specialtyID
-		}
-	}
-	for _, cc := range s.Specialty {
-		if sp, ok := c.specialtyOf(cc); ok {
-			out.SpecialtyID = sp.ID
-			break
-		}
-	}
-	return out, nil
-}
-
-// FreeSlots searches free slots by schedule (the doctor's and branch's),
-// status, start range and specialty, soonest first, following pages.
-func (c *FHIRClient) FreeSlots(ctx context.Context, q SlotQuery) ([]Slot, error) {
-	idx, err := c.scheduleIndex(ctx)
-	if err != nil {
-		return nil, err
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	v := url.Values{
-		"status": {fhir.SlotFree},
-		"start":  {"ge" + fhir.DateTime(q.From.UTC()), "lt" + fhir.DateTime(q.To.UTC())},
-		"_sort":  {"start"},
-		"_count": {strconv.Itoa(min(limit, maxSlotPageSize))},
-	}
-	if q.DoctorID != "" || q.BranchID != "" {
-		var ids []string
-		for _, s := range idx {
-			if (q.DoctorID == "" || s.doctorID == q.DoctorID) && (q.BranchID == "" || s.branchID == q.BranchID) &&
-				(q.SpecialtyID == "" || s.specialtyID == "" || s.specialtyID == q.SpecialtyID) {
-				ids = append(ids, "Schedule/"+s.id)
-			}
-		}
-		if len(ids) == 0 {
-			return []Slot{}, nil
-		}
-		v.Set("schedule", strings.Join(ids, ","))
-	}
-	if q.SpecialtyID != "" {
-		// Without a configured system the code matches in any system: the
-		// ids we hand out are codes, and a clash between systems is unlikely
-		// within one MIS.
-		if c.system != "" {
-			v.Set("specialty", c.system+"|"+q.SpecialtyID)
-		} else {
-			v.Set("specialty", q.SpecialtyID)
-		}
-	}
-	out := []Slot{}
-	err = c.search(ctx, "Slot", v, limit, func(raw json.RawMessage) error {
-		s, err := decodeEntry(raw, &fhir.Slot{})
-		if err != nil {
-			return err
-		}
-		sl, err := c.slotFrom(s, idx)
-		if err != nil {
-			return err
-		}
-		// The server said free, in range: check rather than trust.
-		if s.Status != fhir.SlotFree || sl.Start.Before(q.From) || !sl.Start.Before(q.To) {
-			return badAnswer("Slot/%s does not match the search", s.ID)
-		}
-		out = append(out, sl)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// readSlot reads one Slot with its version.
-func (c *FHIRClient) readSlot(ctx context.Context, id string) (Slot, string, error) {
-	idx, err := c.scheduleIndex(ctx)
-	if err != nil {
-		return Slot{}, "", err
-	}
-	var s fhir.Slot
-	h, err := c.do(ctx, http.MethodGet, c.base+"/Slot/"+url.PathEscape(id), nil, nil, &s)
-	var se *httpStatusError
-	if errors.As(err, &se) {
-		if se.status == http.StatusNotFound || se.status == http.StatusGone {
-			return Slot{}, "", ErrNotFound
-		}
-		return Slot{}, "", badAnswer("Slot read: status %d", se.status)
-	}
-	if err != nil {
-		return Slot{}, "", err
-	}
-	if s.ID != id {
-		return Slot{}, "", badAnswer("Slot/%s answered as %q", id, s.ID)
-	}
-	sl, err := c.slotFrom(&s, idx)
-	if err != nil {
-		return Slot{}, "", err
-	}
-	if etag := h.Get("ETag"); etag != "" {
-		sl.Version = strings.Trim(strings.TrimPrefix(etag, "W/"), `"`)
-	}
-	return sl, s.Status, nil
-}
-
-// patientFor finds or creates the Patient standing for an Okno contact
-// (conditional create on the contact identifier).
-func (c *FHIRClient) patientFor(ctx context.Context, contactID string) (string, error) {
-	p := fhir.Patient{Identifier: []fhir.Identifier{{Use: "secondary", System: ContactIdentifierSystem, Value: contactID}}}
-	h := http.Header{"If-None-Exist": {"identifier=" + url.QueryEscape(ContactIdentifierSystem+"|"+contactID)}}
-	var got fhir.Patient
-	_, err := c.do(ctx, http.MethodPost, c.base+"/Patient", h, p, &got)
-	var se *httpStatusError
-	if errors.As(err, &se) {
-		return "", badAnswer("Patient create: status %d", se.status)
-	}
-	if err != nil {
-		return "", err
-	}
-	if got.ID == "" {
-		return "", badAnswer("Patient created without an id")
-	}
-	return got.ID, nil
-}
-
-// Book books the slot for the contact: the slot is read for its version,
-// and the Appointment is created with If-Match on it, so that a slot taken
-// meanwhile gives 409 or 412 — ErrSlotTaken — and never a double booking.
-func (c *FHIRClient) Book(ctx context.Context, b Booking) (Booked, error) {
-	sl, status, err := c.readSlot(ctx, b.SlotID)
-	if err != nil {
-		return Booked{}, err
-	}
-	if status != fhir.SlotFree {
-		return Booked{}, &TakenError{Slot: sl}
-	}
-	pid, err := c.patientFor(ctx, b.ContactID)
-	if err != nil {
-		return Booked{}, err
-	}
-	a := fhir.Appointment{
-		Status: fhir.AppointmentBooked,
-		Start:  fhir.Instant(sl.Start), End: fhir.Instant(sl.End),
-		Slot:    []fhir.Reference{fhir.Ref("Slot", sl.ID)},
-		Created: fhir.DateTime(c.now().UTC()),
-		Participant: []fhir.AppointmentParticipant{
-			{Actor: &fhir.Reference{Reference: "Patient/" + pid}, Required: "required", Status: "accepted"},
-		},
-	}
-	h := http.Header{}
-	if sl.Version != "" {
-		h.Set("If-Match", `W/"`+sl.Version+`"`)
-	}
-	var got fhir.Appointment
-	_, err = c.do(ctx, http.MethodPost, c.base+"/Appointment", h, a, &got)
-	var se *httpStatusError
-	if errors.As(err, &se) {
-		if se.status == http.StatusConflict || se.status == http.StatusPreconditionFailed {
-			return Booked{}, &TakenError{Slot: sl}
-		}
-		return Booked{}, badAnswer("Appointment create: status %d", se.status)
-	}
-	if err != nil {
-		return Booked{}, err
-	}
-	if got.ID == "" || got.Status == "" {
-		return Booked{}, badAnswer("Appointment created without an id or status")
-	}
-	if got.Status != fhir.AppointmentBooked && got.Status != fhir.AppointmentPending {
-		return Booked{}, badAnswer("Appointment/%s created as %s", got.ID, got.Status)
-	}
-	if len(got.Slot) != 1 || refID(&got.Slot[0], "Slot") != sl.ID {
-		return Booked{}, badAnswer("Appointment/%s is not in the slot booked", got.ID)
-	}
-	return Booked{MISID: got.ID, SlotID: sl.ID, Start: sl.Start, End: sl.End, DoctorID: sl.DoctorID,
-		BranchID: sl.BranchID, SpecialtyID: sl.SpecialtyID, Status: got.Status}, nil
-}
-
-// Cancel sets the appointment's status to cancelled (PUT with If-Match on
-// the version read). One already cancelled is left as it is.
-func (c *FHIRClient) Cancel(ctx context.Context, id string) error {
-	var a fhir.Appointment
-	u := c.base + "/Appointment/" + url.PathEscape(id)
-	h, err := c.do(ctx, http.MethodGet, u, nil, nil, &a)
-	var se *httpStatusError
-	if errors.As(err, &se) {
-		if se.status == http.StatusNotFound || se.status == http.StatusGone {
-			return ErrNotFound
-		}
-		return badAnswer("Appointment read: status %d", se.status)
-	}
-	if err != nil {
-		return err
-	}
-	if a.ID != id || a.Status == "" {
-		return badAnswer("Appointment/%s answered without its id or status", id)
-	}
-	if a.Status == fhir.AppointmentCancelled {
-		return nil
-	}
-	a.Status = fhir.AppointmentCancelled
-	ph := http.Header{}
-	if etag := h.Get("ETag"); etag != "" {
-		ph.Set("If-Match", etag)
-	}
-	var got fhir.Appointment
-	_, err = c.do(ctx, http.MethodPut, u, ph, a, &got)
-	if errors.As(err, &se) {
-		if se.status == http.StatusPreconditionFailed || se.status == http.StatusConflict {
-			return &problem.Error{Code: problem.Conflict, Message: "the appointment changed in the MIS meanwhile; try again", Err: err}
-		}
-		return badAnswer("Appointment cancel: status %d", se.status)
-	}
-	if err != nil {
-		return err
-	}
-	if got.Status != fhir.AppointmentCancelled {
-		return badAnswer("Appointment/%s is %s after cancelling", id, got.Status)
-	}
-	return nil
 }
 
 // Breaker refuses calls for Cooldown after Threshold consecutive failures,

@@ -37,9 +37,9 @@
 // Token parameters take code, system|code or |code; reference parameters take Type/id or id;
 // date parameters take the prefixes eq, ne, gt, ge, lt, le with date or dateTime values (a date
 // without a zone is a Yekaterinburg day); comma-separated values are OR, repeated parameters
-// are AND. _sort takes start, _lastUpdated and _id, each optionally with "-". _offset is the
-// paging cursor of the next and previous links: clients follow the links and must treat it
-// as opaque.
+// are AND. _sort takes start (Slot, Appointment), date (Appointment), _lastUpdated and _id, each
+// optionally with "-". _offset is the paging cursor of the next and previous links: clients
+// follow the links and must treat it as opaque.
 //
 // # Race-safe booking
 //

@@ -408,7 +408,8 @@ func (s *Server) parseQuery(typ string, q url.Values) (*query, error) {
 	for _, v := range q["_sort"] {
 		for key := range strings.SplitSeq(v, ",") {
 			name := strings.TrimPrefix(key, "-")
-			if _, ok := sortKeys[name]; !ok && !(name == "start" && (typ == "Slot" || typ == "Appointment")) {
+			// Appointment's search parameter for its start is "date"; "start" stays accepted.
+			if _, ok := sortKeys[name]; !ok && !(name == "start" && (typ == "Slot" || typ == "Appointment")) && !(name == "date" && typ == "Appointment") {
 				return nil, fmt.Errorf("_sort by %q is not supported for %s", key, typ)
 			}
 			out.sort = append(out.sort, key)
@@ -431,7 +432,7 @@ func (s *Server) find(typ string, q *query) []fhir.Resource {
 			for _, key := range q.sort {
 				name, desc := strings.TrimPrefix(key, "-"), strings.HasPrefix(key, "-")
 				var c int
-				if name == "start" {
+				if name == "start" || name == "date" {
 					as, _ := startOf(a)
 					bs, _ := startOf(b)
 					at, _, _ := fhir.ParseDateTime(as, Yekaterinburg)
