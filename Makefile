@@ -5,7 +5,7 @@ LDFLAGS := -X main.version=$(VERSION)
 UI_SRC  := $(shell find web/src web/next.config.ts web/package-lock.json -type f 2>/dev/null)
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: run build ui test test-go test-ui test-external e2e bench fuzz clean
+.PHONY: run build ui test test-go test-ui test-external e2e bench fuzz clean medplum-deps
 
 ## run: build Okno with its UI and start every service with demo data at http://127.0.0.1:8080
 run: build
@@ -28,7 +28,14 @@ internal/webui/dist/index.html: web/node_modules/.installed $(UI_SRC)
 ## test: Go tests with -race (SQLite, embedded NATS, and PostgreSQL when reachable) and the UI unit tests
 test: test-go test-ui
 
-test-go:
+## medplum-deps: the real FHIR server (@medplum/fhir-router) the MIS adapter's contract suite also runs against
+medplum-deps: internal/mis/fhirtest/medplum/node_modules/.installed
+
+internal/mis/fhirtest/medplum/node_modules/.installed: internal/mis/fhirtest/medplum/package-lock.json
+	cd internal/mis/fhirtest/medplum && npm ci --no-audit --no-fund
+	touch $@
+
+test-go: medplum-deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
@@ -47,7 +54,9 @@ e2e: build
 ## fuzz: each parser of outside input under the fuzzer for FUZZTIME (CI runs it briefly)
 FUZZTIME ?= 10s
 FUZZ_TARGETS := FuzzParseWebForm:./internal/contactcenter FuzzOpen:./internal/vault \
-	FuzzParseLogin:./internal/gateway FuzzCredential:./internal/gateway
+	FuzzParseLogin:./internal/gateway FuzzCredential:./internal/gateway \
+	FuzzDecodeAnswer:./internal/mis/renovatio FuzzGenericEvent:./internal/telephony FuzzMango:./internal/telephony \
+	FuzzZadarma:./internal/telephony FuzzAMIMessage:./internal/telephony
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		name=$${t%%:*}; pkg=$${t#*:}; \
