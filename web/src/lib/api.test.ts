@@ -254,7 +254,7 @@ describe('MIS calls', () => {
     vi.stubGlobal('fetch', fetchMock);
     await api.misSchedule({ branch: 'b-1', specialty: 'sp-1', view: 'week', day: '2026-11-26' });
     expect(fetchMock.mock.calls[0][0]).toBe(
-      '/api/v1/mis/schedule?branch=b-1&specialty=sp-1&from=2026-11-23T00%3A00%3A00%2B05%3A00&to=2026-11-30T00%3A00%3A00%2B05%3A00',
+      '/api/v1/mis/schedule?branch=b-1&specialty=sp-1&from=2026-11-26T00%3A00%3A00%2B05%3A00&to=2026-12-03T00%3A00%3A00%2B05%3A00',
     );
   });
 });

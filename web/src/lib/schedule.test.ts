@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bookable, buildGrid, scheduleHref, scheduleQuery, shiftDay, viewDays, weekStart } from './schedule';
+import { bookable, buildGrid, isWeekend, scheduleHref, scheduleQuery, shiftDay, viewDays } from './schedule';
 import type { ScheduleSlot } from './types';
 
 const slot = (id: string, start: string, doctor: string, status = 'free'): ScheduleSlot => ({
@@ -13,31 +13,30 @@ const slot = (id: string, start: string, doctor: string, status = 'free'): Sched
 });
 
 describe('weeks and days', () => {
-  it('starts a week on Monday', () => {
-    expect(weekStart('2026-11-23')).toBe('2026-11-23'); // Monday
-    expect(weekStart('2026-11-26')).toBe('2026-11-23'); // Thursday
-    expect(weekStart('2026-11-29')).toBe('2026-11-23'); // Sunday
-    expect(weekStart('2026-12-01')).toBe('2026-11-30'); // across a month
+  it('knows weekends', () => {
+    expect(isWeekend('2026-11-23')).toBe(false); // Monday
+    expect(isWeekend('2026-11-28')).toBe(true); // Saturday
+    expect(isWeekend('2026-11-29')).toBe(true); // Sunday
   });
 
-  it('lists the days of a view', () => {
+  it('lists the days of a view: a week runs seven days from the chosen one', () => {
     expect(viewDays('day', '2026-11-26')).toEqual(['2026-11-26']);
-    expect(viewDays('week', '2026-11-26')).toEqual([
-      '2026-11-23',
-      '2026-11-24',
-      '2026-11-25',
-      '2026-11-26',
-      '2026-11-27',
+    expect(viewDays('week', '2026-11-28')).toEqual([
       '2026-11-28',
       '2026-11-29',
+      '2026-11-30',
+      '2026-12-01',
+      '2026-12-02',
+      '2026-12-03',
+      '2026-12-04',
     ]);
   });
 
   it('moves a day or a week back and forth', () => {
     expect(shiftDay('day', '2026-11-30', -1)).toBe('2026-11-29');
     expect(shiftDay('day', '2026-12-31', 1)).toBe('2027-01-01');
-    expect(shiftDay('week', '2026-11-26', 1)).toBe('2026-11-30');
-    expect(shiftDay('week', '2026-11-26', -1)).toBe('2026-11-16');
+    expect(shiftDay('week', '2026-11-26', 1)).toBe('2026-12-03');
+    expect(shiftDay('week', '2026-11-26', -1)).toBe('2026-11-19');
   });
 });
 
@@ -52,11 +51,11 @@ describe('scheduleQuery', () => {
     });
   });
 
-  it('asks Monday..Sunday for a week, within the API’s 8 days, with the doctor when chosen', () => {
+  it('asks seven days for a week, within the API’s 8 days, with the doctor when chosen', () => {
     const q = new URLSearchParams(scheduleQuery({ branch: 'b-1', specialty: 'sp-1', doctor: 'd-a', view: 'week', day: '2026-11-26' }));
     expect(q.get('doctor')).toBe('d-a');
-    expect(q.get('from')).toBe('2026-11-23T00:00:00+05:00');
-    expect(q.get('to')).toBe('2026-11-30T00:00:00+05:00');
+    expect(q.get('from')).toBe('2026-11-26T00:00:00+05:00');
+    expect(q.get('to')).toBe('2026-12-03T00:00:00+05:00');
     expect(Date.parse(q.get('to')!) - Date.parse(q.get('from')!)).toBeLessThanOrEqual(8 * 86_400_000);
   });
 });
@@ -71,8 +70,10 @@ describe('buildGrid', () => {
     slot('s5', '2026-11-25T19:30:00Z', 'd-a'), // 00:30 on the 26th in Yekaterinburg
   ];
 
+  const before = new Date('2026-11-25T00:00:00Z');
+
   it('lays a day out as doctors by the times slots start, in the clinic’s time', () => {
-    const g = buildGrid(slots, 'day', '2026-11-26');
+    const g = buildGrid(slots, 'day', '2026-11-26', before);
     expect(g.columns).toEqual(['00:30', '09:00', '09:20', '10:00']);
     expect(g.rows.map((r) => r.doctor.id)).toEqual(['d-a', 'd-b']); // Абрамов before Борисова
     expect(g.rows[0].cells['09:20'].map((s) => s.id)).toEqual(['s2']);
@@ -82,8 +83,13 @@ describe('buildGrid', () => {
     expect(g.rows[0].free).toBe(2);
   });
 
+  it('counts only free slots not yet begun', () => {
+    const g = buildGrid(slots, 'day', '2026-11-26', new Date('2026-11-26T04:10:00Z'));
+    expect(g.rows.map((r) => r.free)).toEqual([1, 0]); // d-a: 09:20 left; d-b: 09:00 has begun
+  });
+
   it('lays a week out as doctors by its seven days', () => {
-    const g = buildGrid(slots, 'week', '2026-11-26');
+    const g = buildGrid(slots, 'week', '2026-11-23', before);
     expect(g.columns).toHaveLength(7);
     expect(g.rows[0].cells['2026-11-26'].map((s) => s.id)).toEqual(['s5', 's2']);
     expect(g.rows[0].cells['2026-11-27'].map((s) => s.id)).toEqual(['s4']);
@@ -91,7 +97,7 @@ describe('buildGrid', () => {
   });
 
   it('is empty without slots in view', () => {
-    expect(buildGrid(slots, 'day', '2026-12-01')).toEqual({ columns: [], rows: [] });
+    expect(buildGrid(slots, 'day', '2026-12-01', before)).toEqual({ columns: [], rows: [] });
   });
 });
 

@@ -15,23 +15,25 @@ export interface ScheduleSearch {
   day: string;
 }
 
-/** Monday of the week a day falls in (Russian weeks start on Monday). */
-export function weekStart(day: string): string {
+/** Whether a clinic day is a Saturday or Sunday (for the grid's shading). */
+export function isWeekend(day: string): boolean {
   // Noon UTC of the day has the same weekday as the day itself.
-  const weekday = new Date(`${day}T12:00:00Z`).getUTCDay(); // 0 = Sunday
-  return addDays(day, -((weekday + 6) % 7));
+  const weekday = new Date(`${day}T12:00:00Z`).getUTCDay();
+  return weekday === 0 || weekday === 6;
 }
 
-/** The days a view covers, in order: one day, or Monday..Sunday. */
+/**
+ * The days a view covers, in order: one day, or seven from it. A week starts on the chosen day,
+ * not on Monday: opened on a Saturday it still shows the coming working days.
+ */
 export function viewDays(view: ScheduleView, day: string): string[] {
   if (view === 'day') return [day];
-  const monday = weekStart(day);
-  return Array.from({ length: 7 }, (_, i) => addDays(monday, i));
+  return Array.from({ length: 7 }, (_, i) => addDays(day, i));
 }
 
-/** The day the previous or next button leads to. */
+/** The day the previous or next button leads to: a day or a week away. */
 export function shiftDay(view: ScheduleView, day: string, direction: -1 | 1): string {
-  return addDays(view === 'day' ? day : weekStart(day), direction * (view === 'day' ? 1 : 7));
+  return addDays(day, direction * (view === 'day' ? 1 : 7));
 }
 
 /**
@@ -53,6 +55,7 @@ export function scheduleQuery(s: ScheduleSearch): string {
 export interface GridRow {
   doctor: MisRef;
   cells: Record<string, ScheduleSlot[]>;
+  /** Free slots not yet begun. */
   free: number;
 }
 
@@ -69,7 +72,7 @@ const collator = new Intl.Collator('ru');
  * times some slot starts at) or per day of the week (week view, all seven). Slots outside the
  * view's days are left out; a cell holds its slots soonest first, without repeats.
  */
-export function buildGrid(slots: readonly ScheduleSlot[], view: ScheduleView, day: string): Grid {
+export function buildGrid(slots: readonly ScheduleSlot[], view: ScheduleView, day: string, now: Date = new Date()): Grid {
   const days = viewDays(view, day);
   const inView = new Set(days);
   const rows = new Map<string, GridRow>();
@@ -89,7 +92,7 @@ export function buildGrid(slots: readonly ScheduleSlot[], view: ScheduleView, da
       rows.set(s.doctor.id, row);
     }
     (row.cells[key] ??= []).push(s);
-    if (s.status === 'free') row.free++;
+    if (bookable(s, now)) row.free++;
   }
   const columns = view === 'day' ? [...times].sort() : days;
   const ordered = [...rows.values()].sort((a, b) => collator.compare(a.doctor.name || a.doctor.id, b.doctor.name || b.doctor.id));

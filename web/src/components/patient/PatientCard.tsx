@@ -133,6 +133,9 @@ export function PatientCard({ request, user }: { request: PatientRequest; user: 
   // The MIS is down: a 503, or the card served from what Okno keeps.
   const down503 = [patients.error, appointments.error].find((e) => isApiError(e, 503));
   const down = down503 ?? (linked.some((l) => l.unavailable) ? true : undefined);
+  // With the MIS down and nothing to show, the sections would only be empty headings.
+  const showPatients = !isApiError(patients.error, 503) || patients.data !== null;
+  const showAppointments = !isApiError(appointments.error, 503) || appointments.data !== null || local.length > 0;
   const whose = (a: ContactAppointment) => (linked.length > 1 && a.patient_id ? names.get(a.patient_id) : undefined);
 
   const retryAll = () => {
@@ -173,63 +176,71 @@ export function PatientCard({ request, user }: { request: PatientRequest; user: 
         </Alert>
       )}
 
-      <SectionTitle>{t('patient.inMis')}</SectionTitle>
-      <div data-testid="linked-patients" data-state={patients.data ? 'done' : patients.error ? 'error' : 'loading'} data-count={linked.length}>
-        {!patients.data && patients.loading && (
-          <Center py="xs">
-            <Loader size="xs" />
-          </Center>
-        )}
-        {patients.error !== null && !isApiError(patients.error, 503) && <PartError error={patients.error} onRetry={patients.reload} />}
-        {patients.data && linked.length === 0 && (
-          <Text size="sm" c="dimmed" data-testid="patient-not-linked">
-            {t('patient.notLinked')}
-          </Text>
-        )}
-        <Stack gap={6}>
-          {linked.length > 1 && (
-            <Text size="xs" c="yellow.9" data-testid="patient-family">
-              {t('patient.family', { n: linked.length })}
-            </Text>
+      {showPatients && (
+        <>
+          <SectionTitle>{t('patient.inMis')}</SectionTitle>
+          <div data-testid="linked-patients" data-state={patients.data ? 'done' : patients.error ? 'error' : 'loading'} data-count={linked.length}>
+            {!patients.data && patients.loading && (
+              <Center py="xs">
+                <Loader size="xs" />
+              </Center>
+            )}
+            {patients.error !== null && !isApiError(patients.error, 503) && <PartError error={patients.error} onRetry={patients.reload} />}
+            {patients.data && linked.length === 0 && (
+              <Text size="sm" c="dimmed" data-testid="patient-not-linked">
+                {t('patient.notLinked')}
+              </Text>
+            )}
+            <Stack gap={6}>
+              {linked.length > 1 && (
+                <Text size="xs" c="yellow.9" data-testid="patient-family">
+                  {t('patient.family', { n: linked.length })}
+                </Text>
+              )}
+              {linked.map((l) => (
+                <LinkedPatientCard key={l.link_id} item={l} canLink={canLink} onUnlink={setUnlinking} />
+              ))}
+            </Stack>
+          </div>
+          {down === undefined && (
+            <Button size="xs" variant={linked.length ? 'subtle' : 'light'} onClick={() => setMatching(true)} data-testid="patient-find">
+              {linked.length ? t('patient.findMore') : t('patient.find')}
+            </Button>
           )}
-          {linked.map((l) => (
-            <LinkedPatientCard key={l.link_id} item={l} canLink={canLink} onUnlink={setUnlinking} />
-          ))}
-        </Stack>
-      </div>
-      {down === undefined && (
-        <Button size="xs" variant={linked.length ? 'subtle' : 'light'} onClick={() => setMatching(true)} data-testid="patient-find">
-          {linked.length ? t('patient.findMore') : t('patient.find')}
-        </Button>
+        </>
       )}
 
       <Divider />
-      <Group gap="xs" grow>
+      <Stack gap={6}>
         {canBook && (
           <Button size="xs" onClick={() => setBooking(true)} data-testid="book-open">
             {t('book.open')}
           </Button>
         )}
         <Button size="xs" variant="default" component={Link} href={scheduleHref(request.id)} data-testid="open-schedule">
-          {t('patient.schedule')}
+          {t('patient.scheduleOpen')}
         </Button>
-      </Group>
-
-      <SectionTitle>{t('patient.upcoming')}</SectionTitle>
-      <Stack gap={6} data-testid="appointments-upcoming" data-count={upcoming.length}>
-        {!appointments.data && appointments.loading && (
-          <Center py="xs">
-            <Loader size="xs" />
-          </Center>
-        )}
-        {appointments.error !== null && !isApiError(appointments.error, 503) && <PartError error={appointments.error} onRetry={appointments.reload} />}
-        {upcoming.map((a) => card(a))}
-        {(appointments.data || local.length > 0) && upcoming.length === 0 && (
-          <Text size="sm" c="dimmed">
-            {t('patient.noUpcoming')}
-          </Text>
-        )}
       </Stack>
+
+      {showAppointments && (
+        <>
+          <SectionTitle>{t('patient.upcoming')}</SectionTitle>
+          <Stack gap={6} data-testid="appointments-upcoming" data-count={upcoming.length}>
+            {!appointments.data && appointments.loading && (
+              <Center py="xs">
+                <Loader size="xs" />
+              </Center>
+            )}
+            {appointments.error !== null && !isApiError(appointments.error, 503) && <PartError error={appointments.error} onRetry={appointments.reload} />}
+            {upcoming.map((a) => card(a))}
+            {(appointments.data || local.length > 0) && upcoming.length === 0 && (
+              <Text size="sm" c="dimmed">
+                {t('patient.noUpcoming')}
+              </Text>
+            )}
+          </Stack>
+        </>
+      )}
 
       {past.length > 0 && (
         <>

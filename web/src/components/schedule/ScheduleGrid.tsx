@@ -3,7 +3,7 @@
 import { Box, Group, Table, Text, Tooltip, UnstyledButton } from '@mantine/core';
 import { clinicDay, clinicTime, dayLabel, shortName } from '@/lib/booking';
 import { useLang, useT } from '@/lib/i18n';
-import { bookable, type Grid, type ScheduleView } from '@/lib/schedule';
+import { bookable, isWeekend, type Grid, type ScheduleView } from '@/lib/schedule';
 import type { ScheduleSlot } from '@/lib/types';
 import classes from './ScheduleGrid.module.css';
 
@@ -56,6 +56,7 @@ export function ScheduleGrid({
   const t = useT();
   const lang = useLang((s) => s.lang);
   const today = clinicDay(now);
+  const shade = (c: string) => (view !== 'week' ? undefined : c === today ? classes.today : isWeekend(c) ? classes.weekend : undefined);
   return (
     <Table.ScrollContainer minWidth={view === 'day' ? Math.max(640, 200 + grid.columns.length * 62) : 1100} type="native">
       <Table withTableBorder withColumnBorders bg="white" fz="sm" verticalSpacing={6} className={classes.table} data-testid="schedule-grid" data-view={view}>
@@ -66,7 +67,7 @@ export function ScheduleGrid({
               <Table.Th
                 key={c}
                 ta="center"
-                className={view === 'week' && c === today ? classes.today : undefined}
+                className={shade(c)}
                 style={{ whiteSpace: 'nowrap', fontWeight: 600 }}
                 data-testid="schedule-col"
               >
@@ -89,7 +90,7 @@ export function ScheduleGrid({
               {grid.columns.map((c) => {
                 const cell = r.cells[c] ?? [];
                 return (
-                  <Table.Td key={c} className={view === 'week' && c === today ? classes.today : undefined} ta={view === 'day' ? 'center' : undefined}>
+                  <Table.Td key={c} className={shade(c)} ta={view === 'day' ? 'center' : undefined}>
                     {view === 'day' ? (
                       cell.map((s) => <SlotMark key={s.id} slot={s} label={clinicTime(s.start)} canPick={canPick} now={now} onPick={onPick} />)
                     ) : (

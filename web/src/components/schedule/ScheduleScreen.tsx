@@ -13,7 +13,7 @@ import { useLang, useT } from '@/lib/i18n';
 import { fromBooking } from '@/lib/mis';
 import { can } from '@/lib/nav';
 import { buildGrid, shiftDay, viewDays, type ScheduleView } from '@/lib/schedule';
-import type { Appointment, MisDoctor, PatientRequest, ScheduleSlot, User } from '@/lib/types';
+import type { Appointment, LinkedPatient, MisDoctor, PatientRequest, ScheduleSlot, User } from '@/lib/types';
 import { useBookings } from '@/stores/bookings';
 import { PageShell } from '../shell/PageShell';
 import { ScheduleGrid } from './ScheduleGrid';
@@ -31,22 +31,33 @@ export function ScheduleScreen() {
 
 type Loaded = { state: 'idle' } | { state: 'loading' } | { state: 'done'; items: ScheduleSlot[]; key: string } | { state: 'error'; error: unknown };
 
-/** The request the page books for, when it was opened from one. */
+/**
+ * The request the page books for, when it was opened from one, and the MIS patients linked to
+ * its contact (with several, the booking asks whom).
+ */
 function useRequest(id: string | null, allowed: boolean) {
   const [request, setRequest] = useState<PatientRequest | null>(null);
+  const [patients, setPatients] = useState<LinkedPatient[]>([]);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     setRequest(null);
+    setPatients([]);
     setError(null);
     if (!id || !allowed) return;
     const ctl = new AbortController();
     api
       .getRequest(id, ctl.signal)
-      .then((r) => !ctl.signal.aborted && setRequest(r))
-      .catch((err) => !ctl.signal.aborted && setError(err));
+      .then((r) => {
+        if (ctl.signal.aborted) return;
+        setRequest(r);
+        return api.contactPatients(r.contact.id, ctl.signal).then((p) => {
+          if (!ctl.signal.aborted) setPatients((p.items ?? []).filter((l) => !l.unavailable));
+        });
+      })
+      .catch((err) => !ctl.signal.aborted && setError((e: unknown) => e ?? err));
     return () => ctl.abort();
   }, [id, allowed]);
-  return { request, error };
+  return { request, patients, error };
 }
 
 function SchedulePage({ user }: { user: User }) {
@@ -54,7 +65,7 @@ function SchedulePage({ user }: { user: User }) {
   const lang = useLang((s) => s.lang);
   const requestId = useSearchParams().get('request') || null;
   const canBook = can(user, 'appointments.book');
-  const { request, error: requestError } = useRequest(requestId, can(user, 'requests.read'));
+  const { request, patients, error: requestError } = useRequest(requestId, can(user, 'requests.read'));
   const specialties = useResource((signal) => api.misSpecialties(signal));
   const branches = useResource((signal) => api.misBranches(signal));
   const [branch, setBranch] = useState<string | null>(null);
@@ -257,6 +268,7 @@ function SchedulePage({ user }: { user: User }) {
       {picked && request && (
         <BookingModal
           request={request}
+          patients={patients}
           initialSlot={picked}
           onClose={() => setPicked(null)}
           onBooked={(a) => {
@@ -275,7 +287,7 @@ function SchedulePage({ user }: { user: User }) {
 function Legend({ state, text }: { state: 'free' | 'busy' | 'past'; text: string }) {
   const colors = {
     free: ['var(--mantine-color-teal-0)', 'var(--mantine-color-teal-3)'],
-    busy: ['var(--mantine-color-gray-1)', 'var(--mantine-color-gray-1)'],
+    busy: ['var(--mantine-color-gray-1)', 'var(--mantine-color-gray-4)'],
     past: ['transparent', 'var(--mantine-color-gray-3)'],
   }[state];
   return (
