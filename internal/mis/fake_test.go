@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/okno-crm/okno/internal/principal"
@@ -26,7 +27,7 @@ type fakeMIS struct {
 	nextID      int
 	failChanges int // the next n Changes calls fail
 	changeCalls []string
-	failAll     bool
+	failAll     atomic.Bool
 }
 
 var _ Client = (*fakeMIS)(nil)
@@ -55,7 +56,7 @@ func newFakeMIS() *fakeMIS {
 }
 
 func (f *fakeMIS) unavailable() error {
-	if f.failAll {
+	if f.failAll.Load() {
 		return problem.New(problem.Unavailable, "the MIS is unavailable (test)")
 	}
 	return nil
@@ -117,7 +118,9 @@ func (f *fakeMIS) FreeSlots(_ context.Context, q SlotQuery) ([]Slot, error) {
 	return f.slotsWhere(q, true), nil
 }
 
-func (f *fakeMIS) Schedule(_ context.Context, q SlotQuery) ([]Slot, error) { return f.slotsWhere(q, false), nil }
+func (f *fakeMIS) Schedule(_ context.Context, q SlotQuery) ([]Slot, error) {
+	return f.slotsWhere(q, false), nil
+}
 
 // changed logs a change of the appointment. Callers hold mu.
 func (f *fakeMIS) changed(a *MISAppointment) {

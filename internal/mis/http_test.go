@@ -223,7 +223,7 @@ func TestStoreMISHTTPEndpoints(t *testing.T) {
 		}
 		// The MIS down: check says so, health shows the last refresh error.
 		f := s.Client.(*fakeMIS)
-		f.failAll = true
+		f.failAll.Store(true)
 		if err := s.Refresh(context.Background()); err == nil {
 			t.Fatal("refresh with the MIS down")
 		}

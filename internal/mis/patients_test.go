@@ -201,13 +201,13 @@ func TestStoreMISPatientMatchAndLinks(t *testing.T) {
 		}
 		// With the MIS down the card still lists the patients (ids only)
 		// and the appointments Okno keeps.
-		f.failAll = true
+		f.failAll.Store(true)
 		s.patients = patientCache{}
 		card, err = s.ContactPatients(ctx, operator, motherContact)
 		if err != nil || len(card) != 2 || !card[0].Unavailable || card[0].Patient.Family != "" || len(card[0].Appointments.Upcoming) != 1 {
 			t.Fatalf("card with the MIS down: %d %v", len(card), err)
 		}
-		f.failAll = false
+		f.failAll.Store(false)
 
 		// Unlinking ends the link (twice is once); an unknown link is not found.
 		if err := s.UnlinkPatient(ctx, operator, l.ID); err != nil {
@@ -381,4 +381,3 @@ func asTaken(err error, tp **TakenProblem) bool {
 	*tp = t
 	return ok
 }
-

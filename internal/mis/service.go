@@ -90,12 +90,12 @@ type Service struct {
 	// page; the URL is shown without credentials.
 	Kind, BaseURL string
 
-	patients  patientCache
+	patients patientCache
 	// beforeApply, in tests, fails a change's application (a crash in the
 	// middle of a page).
 	beforeApply func(MISAppointment) error
-	refreshMu sync.Mutex // one refresh at a time
-	state     struct {
+	refreshMu   sync.Mutex // one refresh at a time
+	state       struct {
 		sync.Mutex
 		refreshError string
 	}
