@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/okno-crm/okno/internal/auditlog"
+	"github.com/okno-crm/okno/internal/mis/fhir"
 	"github.com/okno-crm/okno/internal/principal"
 )
 
@@ -39,6 +40,11 @@ type breakerReporter interface{ Breaker() *Breaker }
 // adapter without one is probed by reading its branches.
 type Pinger interface {
 	Ping(ctx context.Context) error
+}
+
+// capabilityReader is a FHIR adapter: GET /metadata is its cheap probe.
+type capabilityReader interface {
+	Capability(ctx context.Context) (*fhir.CapabilityStatement, error)
 }
 
 // Health reads the service's health.
@@ -100,9 +106,12 @@ func (s *Service) Check(ctx context.Context) CheckResult {
 		return CheckResult{Error: problemMessage(err)}
 	}
 	start := time.Now()
-	if pg, ok := c.(Pinger); ok {
-		err = pg.Ping(ctx)
-	} else {
+	switch probe := c.(type) {
+	case Pinger:
+		err = probe.Ping(ctx)
+	case capabilityReader:
+		_, err = probe.Capability(ctx)
+	default:
 		_, err = c.Branches(ctx)
 	}
 	r := CheckResult{OK: err == nil, LatencyMS: time.Since(start).Milliseconds()}
