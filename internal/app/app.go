@@ -183,6 +183,18 @@ func Open(ctx context.Context, cfg config.Config, only string, extra map[string]
 		}
 		r := a.addRelay(db)
 		a.MIS.OnCommit = r.Wake
+		a.MIS.FeedEvery = cfg.MISFeedEvery
+		if client != nil {
+			a.MIS.Kind, a.MIS.BaseURL = misDescription(cfg)
+		}
+		// The contact center's contact lookup: in-process under okno run,
+		// over HTTP (OKNO_CONTACTCENTER_URL) under okno serve mis.
+		if h, ok := handlers[ContactCenter]; ok {
+			a.MIS.Contacts = &mis.HTTPContactReader{BaseURL: &url.URL{Scheme: "http", Host: ContactCenter + ".inproc"}, Token: a.Cfg.InternalToken,
+				HTTP: &http.Client{Transport: inproc.Transport{Handler: h}, Timeout: 5 * time.Second}}
+		} else if u, err := url.Parse(cfg.ContactCenterURL); err == nil && u.Host != "" {
+			a.MIS.Contacts = &mis.HTTPContactReader{BaseURL: u, Token: a.Cfg.InternalToken}
+		}
 		handlers[MIS] = a.MIS.Handler(a.Cfg.InternalToken)
 	}
 	if only == All || only == Gateway {
@@ -287,6 +299,21 @@ func misClient(cfg config.Config, extra map[string]http.Handler) (mis.Client, er
 		BaseURL: "http://demo-mis.inproc" + strings.TrimSuffix(demoFHIRPath, "/"),
 		HTTP:    &http.Client{Transport: inproc.Transport{Handler: h}},
 	})
+}
+
+// misDescription names the configured MIS for the health page.
+func misDescription(cfg config.Config) (kind, baseURL string) {
+	switch {
+	case cfg.MISKind == "renovatio":
+		u := cfg.RenovatioURL
+		if u == "" {
+			u = "https://app.rnova.org/api/public"
+		}
+		return "renovatio", u
+	case cfg.MISFHIRURL != "":
+		return "fhir", cfg.MISFHIRURL
+	}
+	return "fhir", strings.TrimSuffix(demoFHIRPath, "/") // the built-in demo MIS
 }
 
 func (a *App) openDB(ctx context.Context, service string) (*store.DB, error) {

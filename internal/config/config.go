@@ -41,6 +41,7 @@ type Config struct {
 	RenovatioKey      string        `env:"OKNO_MIS_RENOVATIO_KEY"`
 	RenovatioKeyFile  string        `env:"OKNO_MIS_RENOVATIO_KEY_FILE,file"`
 	MISTZ             string        `env:"OKNO_MIS_TZ" envDefault:"Asia/Yekaterinburg"`
+	MISFeedEvery      time.Duration `env:"OKNO_MIS_FEED_EVERY" envDefault:"15s"`
 	TLSCert           string        `env:"OKNO_TLS_CERT"`
 	TLSKey            string        `env:"OKNO_TLS_KEY"`
 	BehindTLSProxy    bool          `env:"OKNO_BEHIND_TLS_PROXY"`
@@ -88,6 +89,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.Proxies(); err != nil {
 		return err
+	}
+	if c.MISFeedEvery != 0 && c.MISFeedEvery < time.Second { // zero: the mis service's default
+		return fmt.Errorf("config: OKNO_MIS_FEED_EVERY must be at least 1s")
 	}
 	switch c.MISKind {
 	case "", "fhir":
