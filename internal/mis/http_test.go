@@ -25,7 +25,7 @@ var admin = principal.Principal{UserID: "0193a000-0000-7000-8000-0000000000cc", 
 
 // api calls the service's internal HTTP API the way the gateway does.
 type api struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 }
 
