@@ -23,6 +23,7 @@ type demoPeer struct {
 	srv        *httptest.Server
 	client     *FHIRClient
 	slotGets   atomic.Int64
+	slotWrites atomic.Int64
 	beforePOST func(*http.Request) // runs before an Appointment POST reaches the server
 }
 
@@ -34,6 +35,9 @@ func newDemoPeer(t *testing.T) *demoPeer {
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && r.URL.Path == "/fhir/Slot" {
 			p.slotGets.Add(1)
+		}
+		if r.Method != http.MethodGet && strings.HasPrefix(r.URL.Path, "/fhir/Slot") {
+			p.slotWrites.Add(1)
 		}
 		if r.Method == http.MethodPost && r.URL.Path == "/fhir/Appointment" && p.beforePOST != nil {
 			f := p.beforePOST
