@@ -1,9 +1,10 @@
 // Runs the browser tests against a real Okno: builds nothing (make e2e builds
 // bin/okno first), starts `okno run --demo` on a free port with a fresh data
-// directory, creates a manager and a security officer with `okno user create`,
-// runs inbox.e2e.mjs and then security.e2e.mjs (which finds the inbox test's
-// reveal in the audit log, and its web form's person on the data-subject
-// page), and stops the server. Each script prints its own
+// directory, creates a manager, a security officer, a supervisor and an
+// administrator (for the PBX) with `okno user create`, runs inbox.e2e.mjs,
+// security.e2e.mjs (which finds the inbox test's reveal in the audit log, and
+// its web form's person on the data-subject page) and calls.e2e.mjs (the
+// telephony: pop-up, board, call log), and stops the server. Each script prints its own
 // closing line; the last line sums them up, and the exit code is non-zero if
 // any failed.
 import { spawn, spawnSync } from 'node:child_process';
@@ -46,21 +47,24 @@ const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 const login = 'e2e.manager';
 const officer = 'e2e.officer';
+const supervisor = 'e2e.supervisor';
+const pbxAdmin = 'e2e.pbxadmin';
 const password = 'Ураган-над-Исетью-' + Math.floor(Math.random() * 1e6);
 const env = { ...process.env, OKNO_ARGON2_MEMORY_KIB: '8192', OKNO_LOG_LEVEL: 'warn' };
 
-for (const [user, name, role] of [[login, 'Менеджер Теста', 'operator'], [officer, 'Офицер Теста', 'security_officer']]) {
+for (const [user, name, role] of [[login, 'Менеджер Теста', 'operator'], [officer, 'Офицер Теста', 'security_officer'],
+  [supervisor, 'Старшая Теста', 'supervisor'], [pbxAdmin, 'Связист Теста', 'admin']]) {
   const created = spawnSync(okno, ['user', 'create', '--data', data, '--login', user, '--name', name, '--role', role, '--password-stdin'], {
     input: password + '\n', env, encoding: 'utf8',
   });
   if (created.status !== 0) {
     console.error(created.stderr);
-    console.log('e2e: 0 passed, 2 failed');
+    console.log('e2e: 0 passed, 3 failed');
     process.exit(1);
   }
 }
 
-const scripts = ['inbox.e2e.mjs', 'security.e2e.mjs'];
+const scripts = ['inbox.e2e.mjs', 'security.e2e.mjs', 'calls.e2e.mjs'];
 // The inbox test leaves its web form's person here for the security test; not one from an earlier run.
 await rm(path.join(here, 'artifacts', 'inbox-subject.json'), { force: true });
 const server = spawn(okno, ['run', '--demo', '--addr', `127.0.0.1:${port}`, '--data', data], { env, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -71,7 +75,8 @@ try {
   for (const script of scripts) {
     const test = spawnSync(process.execPath, [path.join(here, script)], {
       env: { ...process.env, OKNO_URL: url, OKNO_LOGIN: login, OKNO_PASSWORD: password, OKNO_FORM_KEY: 'demo',
-        OKNO_OFFICER_LOGIN: officer, OKNO_OFFICER_PASSWORD: password },
+        OKNO_OFFICER_LOGIN: officer, OKNO_OFFICER_PASSWORD: password,
+        OKNO_SUPERVISOR_LOGIN: supervisor, OKNO_SUPERVISOR_PASSWORD: password, OKNO_PBX_ADMIN_LOGIN: pbxAdmin, OKNO_PBX_ADMIN_PASSWORD: password },
       stdio: 'inherit',
     });
     if (test.status === 0) passed++;

@@ -11,6 +11,7 @@ import {
   secondsToMinutes,
   slaLines,
   specFromWeekForm,
+  splitMinutes,
   toLocalInput,
   weekFormOf,
   type HoursSpec,
@@ -30,6 +31,8 @@ describe('durations and minutes', () => {
     expect(secondsToMinutes(900)).toBe(15);
     expect(secondsToMinutes(86400)).toBe(1440);
     expect(minutesToSeconds(15)).toBe(900);
+    expect(splitMinutes(90)).toEqual({ hours: 1, minutes: 30 });
+    expect(splitMinutes(1440)).toEqual({ hours: 24, minutes: 0 });
   });
 
   it('round-trips a datetime-local value and refuses what is not one', () => {

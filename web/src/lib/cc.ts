@@ -316,6 +316,12 @@ export function secondsToMinutes(seconds: number): number {
   return Math.round(seconds / 60);
 }
 
+/** Whole hours and the minutes left: 90 → {1, 30}. */
+export function splitMinutes(total: number): { hours: number; minutes: number } {
+  const m = Math.max(0, Math.round(total));
+  return { hours: Math.floor(m / 60), minutes: m % 60 };
+}
+
 export function minutesToSeconds(minutes: number): number {
   return Math.round(minutes * 60);
 }

@@ -24,6 +24,7 @@ import {
   minutesToSeconds,
   secondsToMinutes,
   specFromWeekForm,
+  splitMinutes,
   STRATEGIES,
   WEEKDAYS,
   weekFormOf,
@@ -34,7 +35,7 @@ import {
   type WeekForm,
 } from '@/lib/cc';
 import { ccApi } from '@/lib/ccApi';
-import { useT, type MessageKey } from '@/lib/i18n';
+import { useT, type MessageKey, type Translate } from '@/lib/i18n';
 import { fieldErrors } from '@/lib/problems';
 import { CHANNELS } from '@/lib/types';
 import { useRoster } from '@/stores/roster';
@@ -44,6 +45,14 @@ import { Section } from '../common/Section';
 import { PageShell } from '../shell/PageShell';
 
 const ACCESS = { permission: 'queues.manage' };
+
+/** "15 мин", "24 ч", "1 ч 30 мин". */
+function slaText(t: Translate, seconds: number): string {
+  const { hours, minutes } = splitMinutes(secondsToMinutes(seconds));
+  if (hours && minutes) return t('queues.hm', { h: hours, m: minutes });
+  if (hours) return t('queues.h', { h: hours });
+  return t('queues.m', { m: minutes });
+}
 
 function QueueForm({ queue, operators, onClose, onSaved }: { queue: Queue | null; operators: OperatorView[]; onClose: () => void; onSaved: (q: Queue) => void }) {
   const t = useT();
@@ -121,6 +130,7 @@ function QueueForm({ queue, operators, onClose, onSaved }: { queue: Queue | null
             searchable
             error={fe.members}
             comboboxProps={{ withinPortal: true }}
+            data-testid="queue-members"
           />
           <div>
             <Group justify="space-between" mb={4}>
@@ -217,9 +227,9 @@ function QueuesSection({ operators }: { operators: OperatorView[] }) {
                 <Table.Td>
                   <Text size="xs">
                     {t('queues.slaLine', {
-                      first: secondsToMinutes(q.first_response_sla_seconds),
-                      resolution: secondsToMinutes(q.resolution_sla_seconds),
-                      callback: secondsToMinutes(q.callback_sla_seconds),
+                      first: slaText(t, q.first_response_sla_seconds),
+                      resolution: slaText(t, q.resolution_sla_seconds),
+                      callback: slaText(t, q.callback_sla_seconds),
                     })}
                   </Text>
                 </Table.Td>
@@ -266,7 +276,8 @@ const EMPTY_RULE: RoutingRule = { position: 0, channel: '', line: '', source: ''
 function RoutingSection() {
   const t = useT();
   const rules = useResource((signal) => ccApi.routingRules(signal));
-  const queues = useResource((signal) => ccApi.queues(signal));
+  // The roster's queues: fetched again when a queue is saved above.
+  const queues = useRoster((s) => s.queues);
   const [draft, setDraft] = useState<RoutingRule[] | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -293,7 +304,7 @@ function RoutingSection() {
       setBusy(false);
     }
   };
-  const queueData = (queues.data?.items ?? []).map((q) => ({ value: q.id, label: q.name }));
+  const queueData = queues.map((q) => ({ value: q.id, label: q.name }));
   const channelData = [{ value: 'any', label: t('routing.any') }, ...CHANNELS.map((c) => ({ value: c, label: t(`channel.${c}`) }))];
 
   return (
@@ -478,7 +489,6 @@ function ExtensionRow({ o, onSaved }: { o: OperatorView; onSaved: (ext: string) 
             w={110}
             value={ext}
             onChange={(e) => setExt(e.currentTarget.value)}
-            placeholder="101"
             error={fieldErrors(error).extension}
             aria-label={t('ext.label')}
             data-testid="extension-input"

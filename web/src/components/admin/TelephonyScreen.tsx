@@ -1,6 +1,6 @@
 'use client';
 
-import { Alert, Badge, Button, Code, CopyButton, Group, Modal, PasswordInput, Select, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Button, Code, CopyButton, Group, Modal, PasswordInput, Select, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { useResource } from '@/hooks/useResource';
 import { newPbxBody, PBX_FIELDS, PBX_KINDS, pbxSecretRequired, type PbxIntegration, type PbxKind, type PbxSettings } from '@/lib/cc';
@@ -216,7 +216,7 @@ function Integrations() {
               <Table.Tr>
                 <Table.Th>{t('pbx.name')}</Table.Th>
                 <Table.Th>{t('pbx.kind')}</Table.Th>
-                <Table.Th>{t('pbx.queue')}</Table.Th>
+                <Table.Th>{t('pbx.queueShort')}</Table.Th>
                 <Table.Th>{t('pbx.webhookUrl')}</Table.Th>
                 <Table.Th>{t('pbx.created')}</Table.Th>
                 <Table.Th>{t('pbx.active')}</Table.Th>
@@ -232,9 +232,7 @@ function Integrations() {
                     </Text>
                   </Table.Td>
                   <Table.Td>
-                    <Badge variant="light" radius="sm" tt="none">
-                      {t(`pbx.kind.${p.kind}` as MessageKey)}
-                    </Badge>
+                    <Text size="sm">{t(`pbx.kind.${p.kind}` as MessageKey)}</Text>
                   </Table.Td>
                   <Table.Td>
                     <Text size="sm" c={p.queue_id ? undefined : 'dimmed'}>
@@ -313,5 +311,9 @@ function Integrations() {
 }
 
 export function TelephonyScreen() {
-  return <PageShell access={ACCESS}>{() => <Integrations />}</PageShell>;
+  return (
+    <PageShell access={ACCESS} size="100%">
+      {() => <Integrations />}
+    </PageShell>
+  );
 }

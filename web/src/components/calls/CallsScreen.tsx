@@ -29,7 +29,7 @@ function CallRow({ c }: { c: CallView }) {
   const who = callerLabel(c);
   const rec = recordingHref(c.recording_url);
   return (
-    <Table.Tr data-testid="call-row" data-id={c.id} data-result={c.result || c.state}>
+    <Table.Tr data-testid="call-row" data-id={c.id} data-result={c.result} data-state={c.state}>
       <Table.Td>
         <Text size="sm">{t(c.direction === 'outbound' ? 'call.outbound' : 'call.inbound')}</Text>
       </Table.Td>

@@ -79,7 +79,7 @@ export function CallItem({
   return (
     <Row href={targetHref(target)} target={target} onOpen={onOpen} selected={selected} fresh={fresh} testId="inbox-call" id={call.id}>
       <Group justify="space-between" gap="xs" wrap="nowrap">
-        <Text size="sm" fw={600} truncate c={who.name ? undefined : 'dimmed'}>
+        <Text size="sm" fw={600} truncate c={who.name || who.phone ? undefined : 'dimmed'}>
           {who.name || formatPhone(who.phone) || t('popup.unknown')}
         </Text>
         <Text size="xs" c="dimmed" style={{ flexShrink: 0 }}>
@@ -121,7 +121,7 @@ export function TaskItem({
   return (
     <Row href={targetHref(target)} target={target} onOpen={onOpen} selected={selected} fresh={fresh} testId="inbox-task" id={task.id}>
       <Group justify="space-between" gap="xs" wrap="nowrap">
-        <Text size="sm" fw={600} truncate c={name ? undefined : 'dimmed'}>
+        <Text size="sm" fw={600} truncate c={name || phone ? undefined : 'dimmed'}>
           {name || formatPhone(phone) || t('inbox.noName')}
         </Text>
         <Text size="xs" c="dimmed" style={{ flexShrink: 0 }}>
