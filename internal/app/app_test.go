@@ -257,17 +257,24 @@ type frame struct {
 	Data json.RawMessage `json:"data"`
 }
 
+// readFrame reads the next frame, passing over operators' presence
+// changes: they come whenever any manager's socket opens or closes, which
+// the tests' own managers do.
 func readFrame(t *testing.T, ctx context.Context, c *websocket.Conn) frame {
 	t.Helper()
-	_, data, err := c.Read(ctx)
-	if err != nil {
-		t.Fatalf("ws read: %v", err)
+	for {
+		_, data, err := c.Read(ctx)
+		if err != nil {
+			t.Fatalf("ws read: %v", err)
+		}
+		var f frame
+		if err := json.Unmarshal(data, &f); err != nil {
+			t.Fatal(err)
+		}
+		if f.Type != "operator.presence" {
+			return f
+		}
 	}
-	var f frame
-	if err := json.Unmarshal(data, &f); err != nil {
-		t.Fatal(err)
-	}
-	return f
 }
 
 // The first flow: a patient submits the website form; the request is

@@ -484,3 +484,45 @@ func TestStoreRingingCallTargetsTheOperator(t *testing.T) {
 		}
 	})
 }
+
+// The MIS service reads a contact unmasked through the internal route,
+// for an operator who may not see phones themselves, and the read is
+// audited under that operator with its purpose.
+func TestStoreInternalContactForMatching(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		clock := &testClock{t: time.Date(2026, 11, 24, 10, 0, 0, 0, yekt)}
+		s, srv := newClockedService(t, b, clock)
+		p := genericPBX(t, s)
+		now := clock.Now()
+		postGeneric(t, srv, p, p.Secret, "x1", now, genericEvent("call.started", "x", "+79123450011", now))
+		calls, _, _ := s.FindCalls(context.Background(), CallFilter{Limit: 1})
+		if len(calls) != 1 || calls[0].Contact == nil {
+			t.Fatal("no contact from the call")
+		}
+		get := func(purpose string) (int, map[string]any) {
+			req, _ := http.NewRequest("GET", srv.URL+"/internal/contacts/"+calls[0].Contact.ID+"?purpose="+purpose, nil)
+			req.Header.Set(principal.HeaderUserID, "op-1")
+			req.Header.Set(principal.HeaderPermissions, "contacts.read")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var out map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&out)
+			return resp.StatusCode, out
+		}
+		if st, _ := get("curiosity"); st != 422 {
+			t.Fatalf("a read without a known purpose: %d", st)
+		}
+		st, out := get("patient_match")
+		phones, _ := out["phones"].([]any)
+		if st != 200 || len(phones) != 1 || phones[0] != "+79123450011" {
+			t.Fatalf("internal contact: %d, %d phones", st, len(phones))
+		}
+		var n int
+		if err := s.DB.R.QueryRow(`SELECT COUNT(*) FROM outbox WHERE subject = 'contactcenter.audit.recorded' AND payload LIKE '%patient_match%'`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("audit records of the read: %d (%v)", n, err)
+		}
+	})
+}

@@ -27,6 +27,10 @@ func (s *Service) Handler(internalToken string) http.Handler {
 	mux.HandleFunc("GET /requests", principal.Require(perm.RequestsRead, s.handleListRequests))
 	mux.HandleFunc("GET /requests/{id}", principal.Require(perm.RequestsRead, s.handleGetRequest))
 	mux.HandleFunc("GET /contacts/{id}", principal.Require(perm.ContactsRead, s.handleGetContact))
+	// Service-to-service only (never routed by the gateway): the MIS
+	// service matches and registers patients from a contact, unmasked,
+	// audited as the operator who asked.
+	mux.HandleFunc("GET /internal/contacts/{id}", principal.Require(perm.ContactsRead, s.handleInternalContact))
 	mux.HandleFunc("POST /contacts/{id}/reveal", principal.Require(perm.ContactsReveal, s.handleReveal))
 	mux.HandleFunc("POST /contacts/search", principal.Require(perm.ContactsRead, s.handleSearchContacts))
 	mux.HandleFunc("GET /contacts/{id}/consents", principal.Require(perm.ContactsRead, s.handleConsents))
@@ -257,6 +261,43 @@ func (s *Service) handleGetContact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpapi.WriteJSON(w, http.StatusOK, c)
+}
+
+// ContactForService is a contact as another service needs it: every phone
+// and e-mail, unmasked.
+type ContactForService struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Phones    []string `json:"phones"`
+	Emails    []string `json:"emails"`
+	BirthDate string   `json:"birth_date"`
+}
+
+func (s *Service) handleInternalContact(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !ids.Valid(id) {
+		problem.Write(w, r, problem.New(problem.NotFound, "no such contact"))
+		return
+	}
+	purpose := r.URL.Query().Get("purpose")
+	if purpose != "patient_match" && purpose != "patient_register" {
+		problem.Write(w, r, problem.Field("purpose", "must be patient_match or patient_register"))
+		return
+	}
+	p := principal.From(r.Context())
+	full := p
+	full.Permissions = append(append([]string{}, p.Permissions...), perm.PatientsReadPD)
+	card, err := s.ContactCard(r.Context(), full, id)
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	if err := s.audit(r.Context(), p, auditlog.Record{Action: "contact.read", ObjectType: "contact", ObjectID: id,
+		Fields: []string{"name", "phones", "emails"}, Details: map[string]string{"purpose": purpose, "by_service": "mis"}}); err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, ContactForService{ID: id, Name: card.Name, Phones: card.Phones, Emails: card.Emails})
 }
 
 // handleReveal shows one contact's phone and e-mail unmasked, and records
