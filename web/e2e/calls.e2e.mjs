@@ -251,6 +251,13 @@ async function main() {
       await shot(opPage, 'call-request');
     });
 
+    await step('click-to-call through a PBX that only reports calls: the server’s reason is shown', async () => {
+      await opPage.getByTestId('request-detail').getByTestId('dial-button').first().click();
+      const note = opPage.locator('.mantine-Notification-root').filter({ hasText: 'Не удалось позвонить' });
+      await note.waitFor();
+      check((await note.innerText()).includes('generic webhook only reports calls'), 'the 409’s reason is not shown');
+    });
+
     await step('a missed call becomes a callback task, live in the inbox', async () => {
       check((await webhook(pbx, event('call.started', CALL_2, MISSED))) === 200, 'call.started refused');
       check((await webhook(pbx, event('call.ended', CALL_2, MISSED, { result: 'missed' }))) === 200, 'call.ended refused');
