@@ -51,6 +51,13 @@ function check(cond, message) {
 
 const shot = (page, name) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
 
+/** Closes the toasts ("Пациент записан…") so that a screenshot shows the page under them. */
+async function clearToasts(page) {
+  // All at once: one by one, the rest slide while the first leaves and will not hold still for a click.
+  await page.evaluate(() => document.querySelectorAll('.mantine-Notification-closeButton').forEach((b) => b.click()));
+  await page.waitForFunction(() => document.querySelectorAll('.mantine-Notification-root').length === 0);
+}
+
 /** A patient of the demo MIS, read from its FHIR API as any MIS client would. */
 async function demoPatient(id) {
   const res = await fetch(`${BASE}/demo/fhir/Patient/${id}`, { headers: { Accept: 'application/fhir+json' } });
@@ -88,6 +95,33 @@ async function chooseSpecialtyWithSlots(page) {
     if (state === 'error') throw new Error(`slot search failed: ${await slots.innerText()}`);
     if (Number(await slots.getAttribute('data-count')) > 0) return specialty.inputValue();
   }
+}
+
+/** The id of the card's appointment (upcoming or past) with this status starting at this instant, or null. */
+function appointmentAt(page, start, status) {
+  return page.evaluate(
+    ({ at, status }) => {
+      const el = [...document.querySelectorAll('[data-testid="book-result"]')].find(
+        (e) => Date.parse(e.getAttribute('data-start') || '') === at && e.getAttribute('data-status') === status,
+      );
+      return el ? el.getAttribute('data-id') : null;
+    },
+    { at: Date.parse(start), status },
+  );
+}
+
+/** Waits until the card shows an appointment with this status at this instant; returns its id. */
+async function waitAppointmentAt(page, start, status) {
+  const handle = await page.waitForFunction(
+    ({ at, status }) => {
+      const el = [...document.querySelectorAll('[data-testid="book-result"]')].find(
+        (e) => Date.parse(e.getAttribute('data-start') || '') === at && e.getAttribute('data-status') === status,
+      );
+      return el ? el.getAttribute('data-id') : null;
+    },
+    { at: Date.parse(start), status },
+  );
+  return handle.jsonValue();
 }
 
 /** The request's status as the middle column shows it. */
@@ -133,7 +167,7 @@ async function operatorPart(child, parent) {
       check((await page.getByTestId('book-result').count()) === 0, 'a new contact already has appointments');
     });
 
-    await step('find in the MIS: a family phone, the child pre-selected, linked with a click', async () => {
+    await step('find in the MIS: a family phone, the child first (pre-selected when ≥ 0.9), linked with a click', async () => {
       await page.getByTestId('patient-find').click();
       const dialog = page.locator('[data-testid="match-dialog"][data-state="done"]');
       await dialog.waitFor();
@@ -148,6 +182,7 @@ async function operatorPart(child, parent) {
         await page.locator(`[data-testid="match-candidate"][data-patient-id=${attr(PARENT)}]`).getAttribute('data-confidence'),
       );
       check(confidence > parentConfidence, `child ${confidence} not above parent ${parentConfidence}`);
+      console.log(`      confidence: child ${confidence}, parent ${parentConfidence}`);
       // The operator has no patients.read_pd: the MIS's names come masked.
       const shown = await childCard.innerText();
       check(!shown.includes(child.given) && shown.includes('*'), 'an operator sees the patient’s name unmasked');
@@ -182,18 +217,25 @@ async function operatorPart(child, parent) {
       }
       const first = page.getByTestId('book-slot').first();
       const slotId = await first.getAttribute('data-slot-id');
+      const start = await first.getAttribute('data-start');
+      // The demo MIS books the linked child's own appointments too: ours is the one at this time.
+      check((await appointmentAt(page, start, 'booked')) === null, 'the child already has an appointment at the chosen time');
       await first.click();
       await page.getByTestId('book-confirm').click();
       await page.getByTestId('book-dialog').waitFor({ state: 'detached' });
-      const card = page.locator('[data-testid="appointments-upcoming"] [data-testid="book-result"][data-status="booked"]').first();
-      await card.waitFor();
+      const apptId = await waitAppointmentAt(page, start, 'booked');
+      check(
+        (await page.locator(`[data-testid="appointments-upcoming"] [data-testid="book-result"][data-id=${attr(apptId)}]`).count()) === 1,
+        'the new appointment is not among the upcoming ones',
+      );
       await page.waitForFunction(() => document.querySelector('[data-testid="request-status"]')?.getAttribute('data-status') === 'booked', null, {
         timeout: 10_000,
       });
-      return { id: await card.getAttribute('data-id'), start: await card.getAttribute('data-start'), slotId, specialty };
+      return { id: apptId, start, slotId, specialty };
     });
 
     await step('reschedule it to another time', async () => {
+      booked.oldStart = booked.start;
       const card = page.locator(`[data-testid="book-result"][data-id=${attr(booked.id)}]`);
       await card.getByTestId('book-reschedule').click();
       await page.locator('[data-testid="book-dialog"][data-mode="reschedule"]').waitFor();
@@ -206,17 +248,22 @@ async function operatorPart(child, parent) {
         await page.locator('[data-testid="book-slots"][data-state="done"]').waitFor();
       }
       const other = page.locator(`[data-testid="book-slot"]:not([data-slot-id=${attr(booked.slotId)}])`).first();
+      const newStart = await other.getAttribute('data-start');
       await other.click();
       await page.getByTestId('book-confirm').click();
       await page.getByTestId('book-dialog').waitFor({ state: 'detached' });
+      booked.id = await waitAppointmentAt(page, newStart, 'booked');
+      booked.start = newStart;
+      // Nothing is left booked at the old time.
       await page.waitForFunction(
-        (prev) => {
-          const cards = [...document.querySelectorAll('[data-testid="appointments-upcoming"] [data-testid="book-result"]')];
-          return cards.length === 1 && cards[0].getAttribute('data-start') !== prev && cards[0].getAttribute('data-status') === 'booked';
-        },
-        booked.start,
+        (at) =>
+          ![...document.querySelectorAll('[data-testid="appointments-upcoming"] [data-testid="book-result"]')].some(
+            (e) => Date.parse(e.getAttribute('data-start') || '') === at,
+          ),
+        Date.parse(booked.oldStart ?? ''),
       );
       check((await requestStatus(page)) === 'booked', 'the request is no longer booked after the move');
+      await clearToasts(page);
       await shot(page, 'patient-card');
     });
 
@@ -246,6 +293,7 @@ async function operatorPart(child, parent) {
       }
       check((await freeSlots.count()) > 0, 'no free slot is clickable in the week grid');
       check((await busy.count()) > 0, 'no taken slot is shown in the week grid');
+      await clearToasts(page);
       await shot(page, 'schedule');
       await freeSlots.first().click();
       await page.getByTestId('book-dialog').waitFor();
@@ -256,14 +304,16 @@ async function operatorPart(child, parent) {
       await page.locator(`[data-testid="request-detail"][data-id=${attr(id)}]`).waitFor();
     });
 
-    await step('cancel the appointment: it moves to the history as cancelled', async () => {
-      const upcoming = page.locator('[data-testid="appointments-upcoming"] [data-testid="book-result"]');
-      await upcoming.first().waitFor();
-      await upcoming.first().getByTestId('book-cancel').click();
+    await step('cancel the appointment: it moves to the history as cancelled, the request leaves booked', async () => {
+      const card = page.locator(`[data-testid="appointments-upcoming"] [data-testid="book-result"][data-id=${attr(booked.id)}]`);
+      await card.getByTestId('book-cancel').click();
       await page.getByTestId('confirm-dialog').waitFor();
       await page.getByTestId('confirm-ok').click();
-      await page.locator('[data-testid="appointments-past"] [data-testid="book-result"][data-status="cancelled"]').first().waitFor();
-      await page.locator('[data-testid="appointments-upcoming"][data-count="0"]').waitFor();
+      await page.locator(`[data-testid="appointments-past"] [data-testid="book-result"][data-id=${attr(booked.id)}][data-status="cancelled"]`).waitFor();
+      check((await card.count()) === 0, 'the cancelled appointment is still among the upcoming ones');
+      await page.waitForFunction(() => document.querySelector('[data-testid="request-status"]')?.getAttribute('data-status') !== 'booked', null, {
+        timeout: 10_000,
+      });
     });
 
     await step('the MIS answering 503 (stubbed in the browser): the pane says so, the request still works', async () => {
@@ -349,6 +399,7 @@ async function adminPart() {
       check((await result.getAttribute('data-ok')) === 'true', `the live check failed: ${await result.innerText()}`);
       await page.getByTestId('mis-refresh').click();
       await page.getByText('Обновление справочников запущено').waitFor();
+      await clearToasts(page);
       await shot(page, 'admin-mis');
     });
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  reasonTone,
+  sortReasons,
   birthLabel,
   bookingPatient,
   confidencePercent,
@@ -153,5 +155,14 @@ describe('bookingPatient', () => {
 
   it('trusts the server’s masked flag', () => {
     expect(isMasked({ id: 'p', family: 'Иванова', given: 'Анна', middle: '', birth_date: '1985', phones: [], masked: true })).toBe(true);
+  });
+});
+
+describe('match reasons', () => {
+  it('tells agreeing, similar and differing fields apart, agreeing first', () => {
+    expect(reasonTone('phone')).toBe('match');
+    expect(reasonTone('family_similar')).toBe('similar');
+    expect(reasonTone('given_differs')).toBe('differs');
+    expect(sortReasons(['given_differs', 'phone', 'family_similar', 'phone', 'middle'])).toEqual(['phone', 'middle', 'family_similar', 'given_differs']);
   });
 });

@@ -184,3 +184,16 @@ export function confidencePercent(c: number): number {
 export function confidenceColor(c: number): string {
   return c >= CONFIDENT ? 'teal' : c >= 0.6 ? 'yellow' : 'gray';
 }
+
+/** How a match reason reads: the field agrees, nearly agrees, or differs. */
+export function reasonTone(reason: string): 'match' | 'similar' | 'differs' {
+  if (reason.endsWith('_differs')) return 'differs';
+  if (reason.endsWith('_similar')) return 'similar';
+  return 'match';
+}
+
+/** Reasons in the order an operator reads them: what agrees, what nearly does, what differs. */
+export function sortReasons(reasons: readonly string[]): string[] {
+  const rank = { match: 0, similar: 1, differs: 2 } as const;
+  return [...new Set(reasons)].sort((a, b) => rank[reasonTone(a)] - rank[reasonTone(b)]);
+}

@@ -386,7 +386,22 @@ export interface MisPatient {
   masked?: boolean;
 }
 
-export const MATCH_REASONS = ['phone', 'family', 'given', 'middle', 'birth_date', 'email', 'identifier'] as const;
+/** Why the server thinks a patient may be the contact: agreeing, similar (a typo, Ё/Е) or differing fields. */
+export const MATCH_REASONS = [
+  'phone',
+  'identifier',
+  'family',
+  'family_similar',
+  'given',
+  'given_similar',
+  'middle',
+  'middle_similar',
+  'birth_date',
+  'family_differs',
+  'given_differs',
+  'middle_differs',
+  'birth_date_differs',
+] as const;
 
 /** A patient the MIS holds who may be this contact (POST /mis/patients/match). */
 export interface MatchCandidate {

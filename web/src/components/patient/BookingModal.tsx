@@ -40,6 +40,7 @@ function SlotButton({ slot, selected, onPick }: { slot: MisSlot; selected: boole
       onClick={() => onPick(slot)}
       data-testid="book-slot"
       data-slot-id={slot.id}
+      data-start={slot.start}
       data-selected={selected ? 'true' : 'false'}
       styles={{ root: { height: 'auto', minHeight: 30 }, label: { whiteSpace: 'normal', textAlign: 'left', padding: '4px 0' } }}
     >

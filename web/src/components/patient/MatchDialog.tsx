@@ -7,10 +7,12 @@ import { ConfirmDialog } from '@/components/common/ConfirmDialog';
 import { ProblemAlert } from '@/components/common/ProblemAlert';
 import { api } from '@/lib/api';
 import { useT, type MessageKey } from '@/lib/i18n';
-import { birthLabel, confidenceColor, confidencePercent, isFamilyPhone, patientName, preselect, sortCandidates } from '@/lib/mis';
+import { birthLabel, confidenceColor, confidencePercent, isFamilyPhone, patientName, preselect, reasonTone, sortCandidates, sortReasons } from '@/lib/mis';
 import { formatPhone } from '@/lib/phone';
 import { MATCH_REASONS, type MatchCandidate } from '@/lib/types';
 import { UnavailableAlert } from './BookingModal';
+
+const REASON_COLOR = { match: 'teal', similar: 'yellow', differs: 'red' } as const;
 
 type Match = { state: 'loading' } | { state: 'done'; candidates: MatchCandidate[] } | { state: 'error'; error: unknown };
 
@@ -61,8 +63,8 @@ function Candidate({ c, selected }: { c: MatchCandidate; selected: boolean }) {
           <Text size="xs" c="dimmed">
             {t('match.reasons')}
           </Text>
-          {c.reasons.map((r) => (
-            <Badge key={r} size="xs" variant="dot" color="teal" radius="sm" tt="none" fw={500}>
+          {sortReasons(c.reasons).map((r) => (
+            <Badge key={r} size="xs" variant="dot" color={REASON_COLOR[reasonTone(r)]} radius="sm" tt="none" fw={500} data-testid="match-reason" data-reason={r}>
               {reasonLabel(t, r)}
             </Badge>
           ))}

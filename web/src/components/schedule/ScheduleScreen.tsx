@@ -174,7 +174,7 @@ function SchedulePage({ user }: { user: User }) {
             data={branchData}
             value={branch}
             onChange={setBranch}
-            w={240}
+            w={280}
             comboboxProps={{ withinPortal: true }}
             data-testid="schedule-branch"
           />
