@@ -47,27 +47,28 @@ const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 const login = 'e2e.manager';
 const officer = 'e2e.officer';
+const admin = 'e2e.admin';
 const supervisor = 'e2e.supervisor';
 const pbxAdmin = 'e2e.pbxadmin';
 const password = 'Ураган-над-Исетью-' + Math.floor(Math.random() * 1e6);
 const env = { ...process.env, OKNO_ARGON2_MEMORY_KIB: '8192', OKNO_LOG_LEVEL: 'warn' };
 
-for (const [user, name, role] of [[login, 'Менеджер Теста', 'operator'], [officer, 'Офицер Теста', 'security_officer'],
+for (const [user, name, role] of [[login, 'Менеджер Теста', 'operator'], [officer, 'Офицер Теста', 'security_officer'], [admin, 'Админ Теста', 'admin'],
   [supervisor, 'Старшая Теста', 'supervisor'], [pbxAdmin, 'Связист Теста', 'admin']]) {
   const created = spawnSync(okno, ['user', 'create', '--data', data, '--login', user, '--name', name, '--role', role, '--password-stdin'], {
     input: password + '\n', env, encoding: 'utf8',
   });
   if (created.status !== 0) {
     console.error(created.stderr);
-    console.log('e2e: 0 passed, 3 failed');
+    console.log('e2e: 0 passed, 4 failed');
     process.exit(1);
   }
 }
 
-const scripts = ['inbox.e2e.mjs', 'security.e2e.mjs', 'calls.e2e.mjs'];
+const scripts = ['inbox.e2e.mjs', 'security.e2e.mjs', 'mis.e2e.mjs', 'calls.e2e.mjs'];
 // The inbox test leaves its web form's person here for the security test; not one from an earlier run.
 await rm(path.join(here, 'artifacts', 'inbox-subject.json'), { force: true });
-const server = spawn(okno, ['run', '--demo', '--addr', `127.0.0.1:${port}`, '--data', data], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+const server = spawn(okno, ['run', '--demo', '--demo-pbx=false', '--addr', `127.0.0.1:${port}`, '--data', data], { env, stdio: ['ignore', 'ignore', 'inherit'] });
 let passed = 0;
 let failed = 0;
 try {
@@ -75,7 +76,7 @@ try {
   for (const script of scripts) {
     const test = spawnSync(process.execPath, [path.join(here, script)], {
       env: { ...process.env, OKNO_URL: url, OKNO_LOGIN: login, OKNO_PASSWORD: password, OKNO_FORM_KEY: 'demo',
-        OKNO_OFFICER_LOGIN: officer, OKNO_OFFICER_PASSWORD: password,
+        OKNO_OFFICER_LOGIN: officer, OKNO_OFFICER_PASSWORD: password, OKNO_ADMIN_LOGIN: admin, OKNO_ADMIN_PASSWORD: password,
         OKNO_SUPERVISOR_LOGIN: supervisor, OKNO_SUPERVISOR_PASSWORD: password, OKNO_PBX_ADMIN_LOGIN: pbxAdmin, OKNO_PBX_ADMIN_PASSWORD: password },
       stdio: 'inherit',
     });
