@@ -22,6 +22,25 @@ type contactRow struct{ id, name, phone, email string }
 // index) and returns each phone's contact id and whether it was created. A
 // known contact keeps its name and e-mail; an empty one is filled in.
 func (s *Service) upsertContactsByPhone(ctx context.Context, tx *sql.Tx, ring *vault.Keyring, rows []contactRow, now time.Time) (map[string]string, map[string]bool, error) {
+	// A number a merge moved onto another card finds that card.
+	merged := map[string]string{}
+	kept := rows[:0:0]
+	for _, r := range rows {
+		var id string
+		err := tx.QueryRowContext(ctx, `SELECT contact_id FROM contact_points WHERE kind = 'phone' AND value_index = $1`, ring.Index("phone", r.phone)).Scan(&id)
+		switch {
+		case err == nil:
+			merged[r.phone] = id
+		case errors.Is(err, sql.ErrNoRows):
+			kept = append(kept, r)
+		default:
+			return nil, nil, fmt.Errorf("contactcenter: find merged number: %w", err)
+		}
+	}
+	rows = kept
+	if len(rows) == 0 {
+		return merged, map[string]bool{}, nil
+	}
 	args := make([]any, 0, len(rows)*8)
 	byIndex := make(map[string]contactRow, len(rows))
 	for _, r := range rows {
@@ -35,8 +54,11 @@ func (s *Service) upsertContactsByPhone(ctx context.Context, tx *sql.Tx, ring *v
 	}
 	type existing struct{ id, name, email string }
 	var fill []existing
-	ids := make(map[string]string, len(rows))
+	ids := make(map[string]string, len(rows)+len(merged))
 	created := make(map[string]bool, len(rows))
+	for p, id := range merged {
+		ids[p] = id
+	}
 	err := s.DB.InsertRows(ctx, tx, `INSERT INTO contacts (id, name_sealed, phone_sealed, email_sealed, phone_index, email_index, created_at, updated_at)`, 8, args, `
 ON CONFLICT (phone_index) WHERE phone_index <> '' DO UPDATE SET updated_at = excluded.updated_at
 RETURNING id, phone_index, name_sealed, email_sealed`, func(res *sql.Rows) error {
