@@ -1,10 +1,12 @@
 // Runs the browser tests against a real Okno: builds nothing (make e2e builds
 // bin/okno first), starts `okno run --demo` on a free port with a fresh data
-// directory, creates a manager, a security officer, a supervisor and an
-// administrator (for the PBX) with `okno user create`, runs inbox.e2e.mjs,
-// security.e2e.mjs (which finds the inbox test's reveal in the audit log, and
-// its web form's person on the data-subject page) and calls.e2e.mjs (the
-// telephony: pop-up, board, call log), and stops the server. Each script prints its own
+// directory, creates a manager, a security officer, an administrator (for the
+// MIS page), a supervisor and an administrator (for the PBX) with `okno user
+// create`, runs inbox.e2e.mjs, security.e2e.mjs (which finds the inbox test's
+// reveal in the audit log, and its web form's person on the data-subject page),
+// mis.e2e.mjs (patient card, matching, booking, rescheduling, the schedule grid,
+// the MIS settings page) and calls.e2e.mjs (the telephony: pop-up, board, call
+// log), and stops the server. Each script prints its own
 // closing line; the last line sums them up, and the exit code is non-zero if
 // any failed.
 import { spawn, spawnSync } from 'node:child_process';
