@@ -4,7 +4,8 @@
 // the operator finds them in the MIS (a family phone: two candidates), links the right one,
 // books a slot with a priced service, sees the request become `booked`, moves the appointment,
 // opens the schedule grid for the request, and cancels; with the MIS answering 503 (stubbed in
-// the browser) the pane says so and the request still shows. Then an administrator (2FA set up
+// the browser) the pane says so and the request still shows; unlinked, the contact is
+// registered as a new patient instead. Then an administrator (2FA set up
 // here, RFC 6238) checks the MIS connection and refreshes its reference data.
 //
 //   OKNO_URL=… OKNO_LOGIN=… OKNO_PASSWORD=… OKNO_ADMIN_LOGIN=… OKNO_ADMIN_PASSWORD=… node e2e/mis.e2e.mjs
@@ -341,6 +342,24 @@ async function operatorPart(child, parent) {
       await page.getByTestId('confirm-dialog').waitFor();
       await page.getByTestId('confirm-ok').click();
       await page.getByTestId('patient-not-linked').waitFor();
+    });
+
+    await step('none of them is the caller: register a new patient, linked at once', async () => {
+      await page.getByTestId('patient-find').click();
+      await page.locator('[data-testid="match-dialog"][data-state="done"]').waitFor();
+      await page.getByTestId('match-register').click();
+      await page.getByTestId('confirm-dialog').waitFor();
+      await page.getByTestId('confirm-ok').click();
+      await page.getByTestId('match-dialog').waitFor({ state: 'detached' });
+      const linked = page.getByTestId('linked-patient');
+      await linked.first().waitFor();
+      const ids = await linked.evaluateAll((els) => els.map((e) => e.getAttribute('data-patient-id')));
+      check(ids.length === 1 && ids[0] !== CHILD && ids[0] !== PARENT, `after registering, linked: ${ids.join(', ')}`);
+      // The new patient is in the demo MIS with the contact's phone.
+      const res = await fetch(`${BASE}/demo/fhir/Patient/${ids[0]}`, { headers: { Accept: 'application/fhir+json' } });
+      check(res.ok, `the registered patient is not in the MIS: ${res.status}`);
+      const p = await res.json();
+      check((p.telecom ?? []).some((t) => t.value === child.phone), 'the registered patient lacks the contact’s phone');
     });
 
     check(pageErrors.length === 0, `uncaught errors in the page: ${pageErrors.join('; ')}`);
