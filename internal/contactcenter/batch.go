@@ -71,37 +71,40 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (SubmitResult, err
 	return r.res, r.err
 }
 
-func (b *batcher) run(ctx context.Context) {
+func (b *batcher) run(ctx context.Context) { groupCommit(ctx, b.jobs, b.stopped, b.maxBatch, b.process) }
+
+// groupCommit hands process batches of up to most jobs — all that queued
+// while the previous batch was being made durable — until ctx ends, then
+// closes stopped and processes whatever was queued before the stop.
+func groupCommit[J any](ctx context.Context, jobs chan J, stopped chan struct{}, most int, process func([]J)) {
+	collect := func(first J) []J {
+		batch := []J{first}
+		for len(batch) < most {
+			select {
+			case j := <-jobs:
+				batch = append(batch, j)
+			default:
+				return batch
+			}
+		}
+		return batch
+	}
 	for {
 		select {
-		case j := <-b.jobs:
-			b.process(b.collect(j))
+		case j := <-jobs:
+			process(collect(j))
 		case <-ctx.Done():
-			close(b.stopped)
-			// Store whatever was queued before the stop.
+			close(stopped)
 			for {
 				select {
-				case j := <-b.jobs:
-					b.process(b.collect(j))
+				case j := <-jobs:
+					process(collect(j))
 				default:
 					return
 				}
 			}
 		}
 	}
-}
-
-func (b *batcher) collect(first *job) []*job {
-	batch := []*job{first}
-	for len(batch) < b.maxBatch {
-		select {
-		case j := <-b.jobs:
-			batch = append(batch, j)
-		default:
-			return batch
-		}
-	}
-	return batch
 }
 
 func (b *batcher) process(batch []*job) {

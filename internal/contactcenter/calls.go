@@ -97,37 +97,7 @@ func (s *Service) enqueueCallEvent(p PBXIntegration, ev telephony.Event) {
 	}
 }
 
-func (w *callWriter) run(ctx context.Context) {
-	for {
-		select {
-		case j := <-w.jobs:
-			w.process(w.collect(j))
-		case <-ctx.Done():
-			close(w.stopped)
-			for {
-				select {
-				case j := <-w.jobs:
-					w.process(w.collect(j))
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-func (w *callWriter) collect(first *callJob) []*callJob {
-	batch := []*callJob{first}
-	for len(batch) < 512 {
-		select {
-		case j := <-w.jobs:
-			batch = append(batch, j)
-		default:
-			return batch
-		}
-	}
-	return batch
-}
+func (w *callWriter) run(ctx context.Context) { groupCommit(ctx, w.jobs, w.stopped, 512, w.process) }
 
 func (w *callWriter) process(batch []*callJob) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -181,10 +151,10 @@ func deliveryID(ev telephony.Event) string {
 // callRow is the stored state of a call.
 type callRow struct {
 	id, direction, phoneIndex, contactID, extension, operatorID, queueID, state, result, requestID string
-	answeredAt, endedAt                                                                             sql.NullTime
-	startedAt                                                                                       time.Time
-	duration                                                                                        int64
-	recording                                                                                       string
+	answeredAt, endedAt                                                                            sql.NullTime
+	startedAt                                                                                      time.Time
+	duration                                                                                       int64
+	recording                                                                                      string
 }
 
 // applyCallEvent folds one event into its call, inside the writer's
@@ -334,7 +304,7 @@ func (s *Service) newCall(ctx context.Context, tx *sql.Tx, ring *vault.Keyring, 
 	if e164, err := phone.Normalize(outside); err == nil {
 		outside = e164
 		c.phoneIndex = ring.Index("phone", e164)
-		id, err := s.contactForPhone(ctx, tx, ring, e164, c.phoneIndex, now)
+		id, err := s.contactForPhone(ctx, tx, ring, e164, now)
 		if err != nil {
 			return callRow{}, err
 		}
@@ -344,7 +314,7 @@ func (s *Service) newCall(ctx context.Context, tx *sql.Tx, ring *vault.Keyring, 
 		line = e164
 	}
 	var err error
-	c.queueID, err = s.routeQueue(ctx, tx, RouteInput{Channel: ChannelPhone, Line: line}, p.QueueID)
+	c.queueID, err = s.routeQueue(ctx, RouteInput{Channel: ChannelPhone, Line: line}, p.QueueID)
 	if err != nil {
 		return callRow{}, err
 	}
@@ -368,15 +338,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', '', $9, $10, '', $11, 0, '', '', $12
 
 // contactForPhone finds the contact a phone belongs to — its own phone or
 // one of its further numbers — or creates one with just that phone.
-func (s *Service) contactForPhone(ctx context.Context, tx *sql.Tx, ring *vault.Keyring, e164, index string, now time.Time) (string, error) {
-	var id string
-	err := tx.QueryRowContext(ctx, `SELECT contact_id FROM contact_points WHERE kind = 'phone' AND value_index = $1`, index).Scan(&id)
-	if err == nil {
-		return id, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("contactcenter: find contact by phone: %w", err)
-	}
+func (s *Service) contactForPhone(ctx context.Context, tx *sql.Tx, ring *vault.Keyring, e164 string, now time.Time) (string, error) {
 	byPhone, _, err := s.upsertContactsByPhone(ctx, tx, ring, []contactRow{{id: ids.New(), phone: e164}}, now)
 	if err != nil {
 		return "", err

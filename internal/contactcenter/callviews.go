@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/okno-crm/okno/internal/perm"
@@ -109,39 +108,24 @@ func scanCall(ring *vault.Keyring, row interface{ Scan(...any) error }) (CallVie
 
 // FindCalls lists calls newest first, with the next page's cursor.
 func (s *Service) FindCalls(ctx context.Context, f CallFilter) ([]CallView, string, error) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, cond+" "+s.DB.Params(len(args), 1))
-	}
+	lq := listQuery{db: s.DB}
 	if f.Direction != "" {
-		add("k.direction =", f.Direction)
+		lq.eq("k.direction =", f.Direction)
 	}
 	if f.Result != "" {
-		add("k.result =", f.Result)
+		lq.eq("k.result =", f.Result)
 	}
 	if f.ContactID != "" {
-		add("k.contact_id =", f.ContactID)
+		lq.eq("k.contact_id =", f.ContactID)
 	}
 	if f.Before != "" {
-		add("k.id <", f.Before)
+		lq.eq("k.id <", f.Before)
 	}
-	if len(f.IDs) > 0 {
-		where = append(where, "k.id IN ("+s.DB.Params(len(args)+1, len(f.IDs))+")")
-		for _, id := range f.IDs {
-			args = append(args, id)
-		}
-	}
-	q := callSelect
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
+	lq.in("k.id", f.IDs)
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	args = append(args, f.Limit+1)
-	q += " ORDER BY k.id DESC LIMIT " + s.DB.Params(len(args), 1)
+	q, args := lq.build(callSelect, "k.id", f.Limit)
 	ring, err := s.keys.Ring(ctx)
 	if err != nil {
 		return nil, "", err
@@ -162,11 +146,7 @@ func (s *Service) FindCalls(ctx context.Context, f CallFilter) ([]CallView, stri
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		next = out[len(out)-1].ID
-	}
+	out, next := page(out, f.Limit, func(c CallView) string { return c.ID })
 	return out, next, nil
 }
 

@@ -24,17 +24,35 @@ type contactRow struct{ id, name, phone, email string }
 func (s *Service) upsertContactsByPhone(ctx context.Context, tx *sql.Tx, ring *vault.Keyring, rows []contactRow, now time.Time) (map[string]string, map[string]bool, error) {
 	// A number a merge moved onto another card finds that card.
 	merged := map[string]string{}
+	if len(rows) > 0 {
+		byIndex := make(map[string]string, len(rows))
+		args := make([]any, 0, len(rows))
+		for _, r := range rows {
+			idx := ring.Index("phone", r.phone)
+			byIndex[idx] = r.phone
+			args = append(args, idx)
+		}
+		found, err := tx.QueryContext(ctx, `SELECT value_index, contact_id FROM contact_points WHERE kind = 'phone' AND value_index IN (`+s.DB.Params(1, len(args))+`)`, args...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("contactcenter: find merged numbers: %w", err)
+		}
+		for found.Next() {
+			var idx, id string
+			if err := found.Scan(&idx, &id); err != nil {
+				found.Close()
+				return nil, nil, err
+			}
+			merged[byIndex[idx]] = id
+		}
+		found.Close()
+		if err := found.Err(); err != nil {
+			return nil, nil, err
+		}
+	}
 	kept := rows[:0:0]
 	for _, r := range rows {
-		var id string
-		err := tx.QueryRowContext(ctx, `SELECT contact_id FROM contact_points WHERE kind = 'phone' AND value_index = $1`, ring.Index("phone", r.phone)).Scan(&id)
-		switch {
-		case err == nil:
-			merged[r.phone] = id
-		case errors.Is(err, sql.ErrNoRows):
+		if _, ok := merged[r.phone]; !ok {
 			kept = append(kept, r)
-		default:
-			return nil, nil, fmt.Errorf("contactcenter: find merged number: %w", err)
 		}
 	}
 	rows = kept

@@ -198,22 +198,11 @@ func (s *Service) handleListRequests(w http.ResponseWriter, r *http.Request) {
 		forViewer(p, &items[i].Contact)
 		shown[i] = items[i].ID
 	}
-	if len(items) > 0 {
-		action := "request.list"
-		if p.UserID == "system" {
-			action = "request.push" // fetched to push live to managers' inboxes
-		}
-		if err := s.audit(r.Context(), p, auditlog.Record{Action: action, ObjectType: "request", Fields: viewedFields(p),
-			Details: map[string]string{"count": strconv.Itoa(len(items)), "ids": strings.Join(shown, ",")}}); err != nil {
-			problem.Write(w, r, err)
-			return
-		}
+	if err := s.auditList(r, "request", viewedFields(p), shown); err != nil {
+		problem.Write(w, r, err)
+		return
 	}
-	resp := ListResponse{Items: items}
-	if next != "" {
-		resp.NextCursor = &next
-	}
-	httpapi.WriteJSON(w, http.StatusOK, resp)
+	writePage(w, items, next)
 }
 
 func (s *Service) handleGetRequest(w http.ResponseWriter, r *http.Request) {

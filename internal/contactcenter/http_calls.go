@@ -291,22 +291,11 @@ func (s *Service) handleListCalls(w http.ResponseWriter, r *http.Request) {
 		callForViewer(p, &items[i])
 		shown[i] = items[i].ID
 	}
-	if len(items) > 0 {
-		action := "call.list"
-		if p.UserID == "system" {
-			action = "call.push"
-		}
-		if err := s.audit(r.Context(), p, auditlog.Record{Action: action, ObjectType: "call", Fields: callFields(p),
-			Details: map[string]string{"count": strconv.Itoa(len(items)), "ids": strings.Join(shown, ",")}}); err != nil {
-			problem.Write(w, r, err)
-			return
-		}
+	if err := s.auditList(r, "call", callFields(p), shown); err != nil {
+		problem.Write(w, r, err)
+		return
 	}
-	resp := map[string]any{"items": items, "next_cursor": nil}
-	if next != "" {
-		resp["next_cursor"] = next
-	}
-	httpapi.WriteJSON(w, http.StatusOK, resp)
+	writePage(w, items, next)
 }
 
 func (s *Service) handleCallPopup(w http.ResponseWriter, r *http.Request) {
@@ -390,22 +379,11 @@ func (s *Service) handleListTasks(w http.ResponseWriter, r *http.Request) {
 		}
 		shown = append(shown, items[i].ID)
 	}
-	if len(items) > 0 {
-		action := "task.list"
-		if p.UserID == "system" {
-			action = "task.push"
-		}
-		if err := s.audit(r.Context(), p, auditlog.Record{Action: action, ObjectType: "task", Fields: viewedFields(p),
-			Details: map[string]string{"count": strconv.Itoa(len(items)), "ids": strings.Join(shown, ",")}}); err != nil {
-			problem.Write(w, r, err)
-			return
-		}
+	if err := s.auditList(r, "task", viewedFields(p), shown); err != nil {
+		problem.Write(w, r, err)
+		return
 	}
-	resp := map[string]any{"items": items, "next_cursor": nil}
-	if next != "" {
-		resp["next_cursor"] = next
-	}
-	httpapi.WriteJSON(w, http.StatusOK, resp)
+	writePage(w, items, next)
 }
 
 func (s *Service) handleCreateTask(w http.ResponseWriter, r *http.Request) {
@@ -724,6 +702,34 @@ func (s *Service) handleBoard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpapi.WriteJSON(w, http.StatusOK, b)
+}
+
+// auditList records that the caller was shown a page of objects; a page
+// fetched by the gateway to push live is recorded as a push.
+func (s *Service) auditList(r *http.Request, object string, fields, shown []string) error {
+	if len(shown) == 0 {
+		return nil
+	}
+	p := principal.From(r.Context())
+	action := object + ".list"
+	if p.UserID == "system" {
+		action = object + ".push"
+	}
+	return s.audit(r.Context(), p, auditlog.Record{Action: action, ObjectType: object, Fields: fields,
+		Details: map[string]string{"count": strconv.Itoa(len(shown)), "ids": strings.Join(shown, ",")}})
+}
+
+// writePage answers a page of a list with the next page's cursor (null on
+// the last page).
+func writePage[T any](w http.ResponseWriter, items []T, next string) {
+	var cursor *string
+	if next != "" {
+		cursor = &next
+	}
+	httpapi.WriteJSON(w, http.StatusOK, struct {
+		Items      []T     `json:"items"`
+		NextCursor *string `json:"next_cursor"`
+	}{items, cursor})
 }
 
 // parseTime reads an RFC 3339 time from a query parameter.

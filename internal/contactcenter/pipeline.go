@@ -500,7 +500,7 @@ func (s *Service) routeFor(ctx context.Context, tx *sql.Tx, reqs []newRequestRef
 	queues := map[string]Queue{}
 	out := make([]routed, len(reqs))
 	for i, r := range reqs {
-		qid, err := s.routeQueue(ctx, tx, RouteInput{Channel: r.channel, Source: r.source}, r.queue)
+		qid, err := s.routeQueue(ctx, RouteInput{Channel: r.channel, Source: r.source}, r.queue)
 		if err != nil {
 			return nil, err
 		}

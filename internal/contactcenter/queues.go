@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/okno-crm/okno/internal/contactcenter/workhours"
@@ -281,9 +282,11 @@ func (r RoutingRule) matches(in RouteInput) bool {
 }
 
 // routeQueue picks the queue for a new request or call: the first matching
-// rule, else fallback (the integration's or form's own queue).
-func (s *Service) routeQueue(ctx context.Context, db querier, in RouteInput, fallback string) (string, error) {
-	rules, err := s.routingRules(ctx, db)
+// rule, else fallback (the integration's or form's own queue). Every new
+// call and request is routed, so the rules are read from a short-lived
+// cache that a change of the rules clears.
+func (s *Service) routeQueue(ctx context.Context, in RouteInput, fallback string) (string, error) {
+	rules, err := s.cachedRules(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -293,6 +296,28 @@ func (s *Service) routeQueue(ctx context.Context, db querier, in RouteInput, fal
 		}
 	}
 	return fallback, nil
+}
+
+// rulesCache keeps the routing rules for a few seconds.
+type rulesCache struct {
+	mu      sync.Mutex
+	rules   []RoutingRule
+	expires time.Time
+}
+
+func (s *Service) cachedRules(ctx context.Context) ([]RoutingRule, error) {
+	c := &s.rules
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rules != nil && s.Now().Before(c.expires) {
+		return c.rules, nil
+	}
+	rules, err := s.routingRules(ctx, s.DB.R)
+	if err != nil {
+		return nil, err
+	}
+	c.rules, c.expires = rules, s.Now().Add(5*time.Second)
+	return rules, nil
 }
 
 func (s *Service) routingRules(ctx context.Context, db querier) ([]RoutingRule, error) {
@@ -367,6 +392,9 @@ func (s *Service) ReplaceRoutingRules(ctx context.Context, rules []RoutingRule) 
 	if err != nil {
 		return nil, err
 	}
+	s.rules.mu.Lock()
+	s.rules.rules = nil
+	s.rules.mu.Unlock()
 	if rules == nil {
 		rules = []RoutingRule{}
 	}

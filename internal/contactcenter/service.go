@@ -29,10 +29,11 @@ type Service struct {
 	forms    sync.Map // form key → cachedForm
 	calls    *callWriter
 	pbxCache pbxCache
+	rules    rulesCache
 	// PublicURL is where the clinic's PBX reaches Okno: webhook URLs are
 	// given under it.
 	PublicURL string
-	ami      amiRunner
+	ami       amiRunner
 }
 
 // SweepEvery is how often overdue tasks, reminders and SLA breaches are
@@ -165,9 +166,9 @@ type RequestFilter struct {
 	Assignee string
 	Queue    string
 	Breached bool
-	Before  string   // cursor: requests with ids below this one
-	IDs     []string // only these requests
-	Limit   int
+	Before   string   // cursor: requests with ids below this one
+	IDs      []string // only these requests
+	Limit    int
 }
 
 const requestSelect = `SELECT r.id, r.channel, r.status, r.source, COALESCE(f.name, ''), r.message_sealed, r.created_at, r.updated_at,
@@ -215,42 +216,27 @@ func scanRequest(ring *vault.Keyring, row interface{ Scan(...any) error }) (Requ
 // FindRequests lists requests newest first. It returns the cursor of the
 // next page, empty on the last one.
 func (s *Service) FindRequests(ctx context.Context, f RequestFilter) ([]Request, string, error) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, cond+" "+s.DB.Params(len(args), 1))
-	}
+	lq := listQuery{db: s.DB}
 	if f.Status != "" {
-		add("r.status =", f.Status)
+		lq.eq("r.status =", f.Status)
 	}
 	if f.Channel != "" {
-		add("r.channel =", f.Channel)
+		lq.eq("r.channel =", f.Channel)
 	}
 	if f.Assignee != "" {
-		add("r.assignee_id =", f.Assignee)
+		lq.eq("r.assignee_id =", f.Assignee)
 	}
 	if f.Queue != "" {
-		add("r.queue_id =", f.Queue)
+		lq.eq("r.queue_id =", f.Queue)
 	}
 	if f.Breached {
-		where = append(where, "r.breached <> '' AND r.status IN ('new', 'in_progress')")
+		lq.raw("r.breached <> '' AND r.status IN ('new', 'in_progress')")
 	}
 	if f.Before != "" {
-		add("r.id <", f.Before)
+		lq.eq("r.id <", f.Before)
 	}
-	if len(f.IDs) > 0 {
-		where = append(where, "r.id IN ("+s.DB.Params(len(args)+1, len(f.IDs))+")")
-		for _, id := range f.IDs {
-			args = append(args, id)
-		}
-	}
-	q := requestSelect
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	args = append(args, f.Limit+1)
-	q += " ORDER BY r.id DESC LIMIT " + s.DB.Params(len(args), 1)
+	lq.in("r.id", f.IDs)
+	q, args := lq.build(requestSelect, "r.id", f.Limit)
 	ring, err := s.keys.Ring(ctx)
 	if err != nil {
 		return nil, "", err
@@ -271,11 +257,7 @@ func (s *Service) FindRequests(ctx context.Context, f RequestFilter) ([]Request,
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(items) > f.Limit {
-		items = items[:f.Limit]
-		next = items[len(items)-1].ID
-	}
+	items, next := page(items, f.Limit, func(r Request) string { return r.ID })
 	return items, next, nil
 }
 

@@ -239,45 +239,30 @@ FROM tasks t LEFT JOIN contacts c ON c.id = t.contact_id`
 
 // FindTasks lists tasks, open ones soonest due first, others newest first.
 func (s *Service) FindTasks(ctx context.Context, f TaskFilter) ([]Task, string, error) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, cond+" "+s.DB.Params(len(args), 1))
-	}
+	lq := listQuery{db: s.DB}
 	if f.Kind != "" {
-		add("t.kind =", f.Kind)
+		lq.eq("t.kind =", f.Kind)
 	}
 	if f.Status != "" {
-		add("t.status =", f.Status)
+		lq.eq("t.status =", f.Status)
 	}
 	if f.Assignee != "" {
-		add("t.assignee_id =", f.Assignee)
+		lq.eq("t.assignee_id =", f.Assignee)
 	}
 	if f.Queue != "" {
-		add("t.queue_id =", f.Queue)
+		lq.eq("t.queue_id =", f.Queue)
 	}
 	if f.Overdue {
-		add("t.status = 'open' AND t.due_at <", s.Now().UTC())
+		lq.eq("t.status = 'open' AND t.due_at <", s.Now().UTC())
 	}
 	if f.Before != "" {
-		add("t.id <", f.Before)
+		lq.eq("t.id <", f.Before)
 	}
-	if len(f.IDs) > 0 {
-		where = append(where, "t.id IN ("+s.DB.Params(len(args)+1, len(f.IDs))+")")
-		for _, id := range f.IDs {
-			args = append(args, id)
-		}
-	}
-	q := taskSelect
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
+	lq.in("t.id", f.IDs)
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	args = append(args, f.Limit+1)
-	q += " ORDER BY t.id DESC LIMIT " + s.DB.Params(len(args), 1)
+	q, args := lq.build(taskSelect, "t.id", f.Limit)
 	ring, err := s.keys.Ring(ctx)
 	if err != nil {
 		return nil, "", err
@@ -322,11 +307,7 @@ func (s *Service) FindTasks(ctx context.Context, f TaskFilter) ([]Task, string, 
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		next = out[len(out)-1].ID
-	}
+	out, next := page(out, f.Limit, func(t Task) string { return t.ID })
 	return out, next, nil
 }
 
