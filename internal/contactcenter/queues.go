@@ -52,10 +52,19 @@ type Queue struct {
 // defaultQueue stands in where no queue is chosen: the clinic's default
 // working hours and SLA, manual assignment.
 func defaultQueue() Queue {
-	h, _ := workhours.New(workhours.DefaultSpec())
-	return Queue{Name: "default", Strategy: StrategyManual, Hours: h, FirstResponseSLA: int64(DefaultFirstResponseSLA / time.Second),
+	return Queue{Name: "default", Strategy: StrategyManual, Hours: defaultHours(), FirstResponseSLA: int64(DefaultFirstResponseSLA / time.Second),
 		ResolutionSLA: int64(DefaultResolutionSLA / time.Second), CallbackSLA: int64(DefaultCallbackSLA / time.Second)}
 }
+
+// defaultHours is the clinic's usual schedule, built once: every request
+// and call outside a queue is timed by it.
+var defaultHours = sync.OnceValue(func() *workhours.Schedule {
+	h, err := workhours.New(workhours.DefaultSpec())
+	if err != nil {
+		panic("contactcenter: the default working hours do not parse: " + err.Error())
+	}
+	return h
+})
 
 // QueueInput is what an administrator sends to create or change a queue.
 type QueueInput struct {

@@ -261,8 +261,18 @@ func (g *Gateway) sinceStart(subjects ...string) jetstream.OrderedConsumerConfig
 func (g *Gateway) pushEvents(ctx context.Context) {
 	queue := make(chan events.Envelope, 4096)
 	go g.pushLoop(ctx, queue)
+	// One consumer per kind of event the screens show (NATS 2.9, which a
+	// clinic may run, has no multi-subject filters): the contact center's
+	// audit records, the busiest subject, never reach the gateway.
+	for _, subject := range []string{"contactcenter.request.>", "contactcenter.call.>", "contactcenter.task.>", "contactcenter.operator.>"} {
+		go g.follow(ctx, subject, queue)
+	}
+	<-ctx.Done()
+}
+
+func (g *Gateway) follow(ctx context.Context, subject string, queue chan<- events.Envelope) {
 	for ctx.Err() == nil {
-		cons, err := g.cfg.JS.OrderedConsumer(ctx, bus.Stream, g.sinceStart("contactcenter.>"))
+		cons, err := g.cfg.JS.OrderedConsumer(ctx, bus.Stream, g.sinceStart(subject))
 		var cc jetstream.ConsumeContext
 		if err == nil {
 			cc, err = cons.Consume(func(m jetstream.Msg) {
@@ -277,7 +287,7 @@ func (g *Gateway) pushEvents(ctx context.Context) {
 			})
 		}
 		if err != nil {
-			slog.Warn("gateway: cannot follow events, retrying", "err", err)
+			slog.Warn("gateway: cannot follow events, retrying", "subject", subject, "err", err)
 			select {
 			case <-ctx.Done():
 				return
