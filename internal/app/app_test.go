@@ -257,23 +257,49 @@ type frame struct {
 	Data json.RawMessage `json:"data"`
 }
 
+// pendingFrames holds, per socket, the frames of a message not yet read:
+// the gateway sends several frames as one JSON array when they are ready
+// together.
+var (
+	pendingMu     sync.Mutex
+	pendingFrames = map[*websocket.Conn][]frame{}
+)
+
 // readFrame reads the next frame, passing over operators' presence
 // changes: they come whenever any manager's socket opens or closes, which
 // the tests' own managers do.
 func readFrame(t *testing.T, ctx context.Context, c *websocket.Conn) frame {
 	t.Helper()
 	for {
+		pendingMu.Lock()
+		if q := pendingFrames[c]; len(q) > 0 {
+			f := q[0]
+			pendingFrames[c] = q[1:]
+			pendingMu.Unlock()
+			if f.Type != "operator.presence" {
+				return f
+			}
+			continue
+		}
+		pendingMu.Unlock()
 		_, data, err := c.Read(ctx)
 		if err != nil {
 			t.Fatalf("ws read: %v", err)
 		}
-		var f frame
-		if err := json.Unmarshal(data, &f); err != nil {
+		var fs []frame
+		if len(data) > 0 && data[0] == '[' {
+			err = json.Unmarshal(data, &fs)
+		} else {
+			var f frame
+			err = json.Unmarshal(data, &f)
+			fs = []frame{f}
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
-		if f.Type != "operator.presence" {
-			return f
-		}
+		pendingMu.Lock()
+		pendingFrames[c] = append(pendingFrames[c], fs...)
+		pendingMu.Unlock()
 	}
 }
 

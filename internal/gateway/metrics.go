@@ -16,7 +16,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "okno_http_request_duration_seconds", Help: "HTTP request duration by route pattern.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"route"}),
 		wsClients: prometheus.NewGauge(prometheus.GaugeOpts{Name: "okno_ws_clients", Help: "Connected WebSocket clients."}),
-		pushed:    prometheus.NewCounter(prometheus.CounterOpts{Name: "okno_ws_events_pushed_total", Help: "Events pushed to WebSocket clients (per client)."}),
+		pushed:    prometheus.NewCounter(prometheus.CounterOpts{Name: "okno_ws_events_pushed_total", Help: "Messages pushed to WebSocket clients (per client; a message carries one or more events)."}),
 		dropped:   prometheus.NewCounter(prometheus.CounterOpts{Name: "okno_ws_slow_clients_dropped_total", Help: "WebSocket clients closed because they could not keep up."}),
 	}
 	reg.MustRegister(m.requests, m.duration, m.wsClients, m.pushed, m.dropped)

@@ -30,6 +30,7 @@ type wsClient struct {
 	user      User
 	sessionID string // the login session, or
 	tokenID   string // the API token the socket was opened with
+	permKey   string // the permissions, for sharing a pushed message
 	send      chan []byte
 	kill      func()
 	closing   atomic.Pointer[closeReason]
@@ -113,24 +114,88 @@ func (g *Gateway) setPresence(u User, presence string) {
 	}
 }
 
-// broadcast sends frame to every client whose permissions it suits. A
-// client too slow to take it is disconnected: it reconnects and resyncs over
-// REST, which is better than holding everyone else back.
+// broadcast sends frame to every client whose permissions it suits.
 func (h *hub) broadcast(frame []byte, suits func(perms []string) bool) {
+	h.broadcastAll([]outFrame{{frame, suits}})
+}
+
+// outFrame is one frame of a push and who may have it.
+type outFrame struct {
+	frame []byte
+	suits func(perms []string) bool
+}
+
+// broadcastAll sends each client, as one message, the frames of a push its
+// permissions suit: a burst of call changes then costs every socket one
+// write, not one per change (with 200 screens open, the writes were most of
+// the gateway's work). Clients with the same permissions share the message.
+// A client too slow to take it is disconnected: it reconnects and resyncs
+// over REST, which is better than holding everyone else back.
+func (h *hub) broadcastAll(out []outFrame) {
+	if len(out) == 0 {
+		return
+	}
+	byPerms := map[string][]byte{}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for c := range h.clients {
-		if !suits(c.user.Permissions) {
+		msg, ok := byPerms[c.permKey]
+		if !ok {
+			var frames [][]byte
+			for _, o := range out {
+				if o.suits(c.user.Permissions) {
+					frames = append(frames, o.frame)
+				}
+			}
+			msg = joinFrames(frames)
+			byPerms[c.permKey] = msg
+		}
+		if msg == nil {
 			continue
 		}
 		select {
-		case c.send <- frame:
+		case c.send <- msg:
 			h.m.pushed.Inc()
 		default:
 			h.m.dropped.Inc()
 			c.kill()
 		}
 	}
+}
+
+// joinPerms is the key clients with the same permissions share.
+func joinPerms(perms []string) string {
+	sorted := slices.Clone(perms)
+	slices.Sort(sorted)
+	return strings.Join(sorted, ",")
+}
+
+// joinFrames makes one WebSocket message of frames: the frame itself when
+// there is one, else a JSON array of them (nested arrays are flattened).
+// nil when there are none.
+func joinFrames(frames [][]byte) []byte {
+	switch len(frames) {
+	case 0:
+		return nil
+	case 1:
+		return frames[0]
+	}
+	n := 1
+	for _, f := range frames {
+		n += len(f) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, f := range frames {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if len(f) > 1 && f[0] == '[' {
+			f = f[1 : len(f)-1]
+		}
+		b = append(b, f...)
+	}
+	return append(b, ']')
 }
 
 // closeWhere ends the sockets of the clients match selects.
@@ -198,7 +263,8 @@ func (g *Gateway) handleWS(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
 	gone := conn.CloseRead(context.WithoutCancel(r.Context()))
-	c := &wsClient{user: u, sessionID: cl.SessionID, tokenID: cl.TokenID, send: make(chan []byte, 2048), kill: cancel}
+	c := &wsClient{user: u, sessionID: cl.SessionID, tokenID: cl.TokenID, permKey: joinPerms(u.Permissions),
+		send: make(chan []byte, 2048), kill: cancel}
 	if g.hub.add(c) == 1 {
 		go g.setPresence(u, "online")
 	}
@@ -225,7 +291,18 @@ func (g *Gateway) handleWS(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		case f := <-c.send:
-			if err := g.write(ctx, conn, f); err != nil {
+			// Whatever queued up behind it goes out in the same message.
+			frames, size := [][]byte{f}, len(f)
+		more:
+			for size < 256<<10 {
+				select {
+				case f := <-c.send:
+					frames, size = append(frames, f), size+len(f)
+				default:
+					break more
+				}
+			}
+			if err := g.write(ctx, conn, joinFrames(frames)); err != nil {
 				return
 			}
 		case <-ping.C:
@@ -277,6 +354,18 @@ func (g *Gateway) follow(ctx context.Context, subject string, queue chan<- event
 			cc, err = cons.Consume(func(m jetstream.Msg) {
 				var e events.Envelope
 				if json.Unmarshal(m.Data(), &e) != nil {
+					return
+				}
+				if e.Type == "contactcenter.call.ringing" {
+					// A phone is ringing: its card must not wait behind
+					// the batches of list updates being fetched, nor
+					// behind other cards (each is read and audited on
+					// its own, and concurrent audits share one commit).
+					g.popups <- struct{}{}
+					go func() {
+						defer func() { <-g.popups }()
+						g.pushPopup(ctx, e)
+					}()
 					return
 				}
 				select {
@@ -336,36 +425,31 @@ var pushKinds = map[string]pushed{
 }
 
 func (g *Gateway) pushBatch(ctx context.Context, batch []events.Envelope) {
+	var out []outFrame
 	byKind := map[string][]events.Envelope{}
 	for _, e := range batch {
 		typ := strings.TrimPrefix(e.Type, "contactcenter.")
 		kind, _, _ := strings.Cut(typ, ".")
 		switch {
-		case typ == "call.ringing":
-			// A phone is ringing: its card must not wait behind the batch,
-			// nor behind other cards (each is read and audited on its own,
-			// and concurrent audits share one commit).
-			g.popups <- struct{}{}
-			go func() {
-				defer func() { <-g.popups }()
-				g.pushPopup(ctx, e)
-			}()
 		case typ == "operator.presence":
 			frame, _ := json.Marshal(Frame{Type: typ, Data: e.Data})
-			g.hub.broadcast(frame, func(p []string) bool { return contains(p, perm.BoardRead) })
+			out = append(out, outFrame{frame, func(p []string) bool { return contains(p, perm.BoardRead) }})
 		case pushKinds[kind].path != "":
 			byKind[kind] = append(byKind[kind], e)
 		}
 	}
-	for kind, evs := range byKind {
-		g.pushItems(ctx, pushKinds[kind], evs)
+	for _, kind := range []string{"request", "call", "task"} {
+		if evs := byKind[kind]; len(evs) > 0 {
+			out = append(out, g.pushItems(ctx, pushKinds[kind], evs)...)
+		}
 	}
+	g.hub.broadcastAll(out)
 }
 
 // pushItems fetches the items a batch of events is about, in two views —
 // unmasked for those who may see phones and e-mails, masked for everyone
-// else allowed — and sends each event with its item.
-func (g *Gateway) pushItems(ctx context.Context, k pushed, batch []events.Envelope) {
+// else allowed — and makes a frame of each event with its item.
+func (g *Gateway) pushItems(ctx context.Context, k pushed, batch []events.Envelope) []outFrame {
 	var idList []string
 	idOf := func(e events.Envelope) string {
 		var d map[string]any
@@ -379,17 +463,17 @@ func (g *Gateway) pushItems(ctx context.Context, k pushed, batch []events.Envelo
 		}
 	}
 	if len(idList) == 0 {
-		return
+		return nil
 	}
 	full, err := g.fetchItems(ctx, k.path, idList, principal.System(k.perm, perm.PatientsReadPD))
 	if err != nil {
 		slog.Warn("gateway: items to push not readable", "path", k.path, "err", err)
-		return
+		return nil
 	}
 	masked, err := g.fetchItems(ctx, k.path, idList, principal.System(k.perm))
 	if err != nil {
 		slog.Warn("gateway: items to push not readable", "path", k.path, "err", err)
-		return
+		return nil
 	}
 	seesPD := func(p []string) bool { return contains(p, k.perm) && contains(p, perm.PatientsReadPD) }
 	seesMasked := func(p []string) bool { return contains(p, k.perm) && !contains(p, perm.PatientsReadPD) }
@@ -409,6 +493,7 @@ func (g *Gateway) pushItems(ctx context.Context, k pushed, batch []events.Envelo
 		}
 		batch = kept
 	}
+	var out []outFrame
 	for _, e := range batch {
 		id := idOf(e)
 		typ := strings.TrimPrefix(e.Type, "contactcenter.")
@@ -419,13 +504,14 @@ func (g *Gateway) pushItems(ctx context.Context, k pushed, batch []events.Envelo
 		}
 		if data, ok := full[id]; ok {
 			frame, _ := json.Marshal(Frame{Type: typ, Data: data})
-			g.hub.broadcast(frame, func(p []string) bool { return seesPD(p) && only(p) })
+			out = append(out, outFrame{frame, func(p []string) bool { return seesPD(p) && only(p) }})
 		}
 		if data, ok := masked[id]; ok {
 			frame, _ := json.Marshal(Frame{Type: typ, Data: data})
-			g.hub.broadcast(frame, func(p []string) bool { return seesMasked(p) && only(p) })
+			out = append(out, outFrame{frame, func(p []string) bool { return seesMasked(p) && only(p) }})
 		}
 	}
+	return out
 }
 
 // pushPopup sends the incoming-call card to the operator whose phone

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLOSE_UNAUTHORIZED, openLiveSocket, parseFrame, socketUrl, type LiveState, type ServerFrame, type SocketLike } from './socket';
+import { CLOSE_UNAUTHORIZED, openLiveSocket, parseFrame, parseMessage, socketUrl, type LiveState, type ServerFrame, type SocketLike } from './socket';
 
 const request = {
   id: 'r1',
@@ -26,6 +26,27 @@ describe('parseFrame', () => {
     expect(parseFrame('{not json')).toBeNull();
     expect(parseFrame(JSON.stringify({ type: 'request.updated', data: { ...request, id: undefined } }))).toBeNull();
     expect(parseFrame(new ArrayBuffer(4))).toBeNull();
+  });
+});
+
+describe('parseMessage', () => {
+  it('reads a single frame and an array of frames sent together, in order', () => {
+    expect(parseMessage(JSON.stringify({ type: 'request.created', data: request })).map((f) => f.type)).toEqual(['request.created']);
+    const many = parseMessage(
+      JSON.stringify([
+        { type: 'request.created', data: request },
+        { type: 'no.such.type', data: {} },
+        { type: 'request.updated', data: { ...request, status: 'in_progress' } },
+      ]),
+    );
+    expect(many.map((f) => f.type)).toEqual(['request.created', 'request.updated']);
+    expect(many[1].type === 'request.updated' ? many[1].data.status : null).toBe('in_progress');
+  });
+
+  it('gives nothing for malformed messages', () => {
+    expect(parseMessage('[{not json')).toEqual([]);
+    expect(parseMessage(new ArrayBuffer(4))).toEqual([]);
+    expect(parseMessage('42')).toEqual([]);
   });
 });
 
@@ -115,7 +136,13 @@ describe('openLiveSocket', () => {
     h.sockets[0].onopen?.({});
     h.sockets[0].onmessage?.({ data: JSON.stringify({ type: 'future.thing', data: 1 }) });
     h.sockets[0].onmessage?.({ data: JSON.stringify({ type: 'request.updated', data: request }) });
-    expect(h.frames.map((f) => f.type)).toEqual(['request.updated']);
+    h.sockets[0].onmessage?.({
+      data: JSON.stringify([
+        { type: 'request.created', data: request },
+        { type: 'request.updated', data: request },
+      ]),
+    });
+    expect(h.frames.map((f) => f.type)).toEqual(['request.updated', 'request.created', 'request.updated']);
   });
 
   it('stops on close code 4401 and reports the session as gone', () => {

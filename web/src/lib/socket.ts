@@ -58,7 +58,23 @@ function looksLikePopup(v: unknown): v is CallPopup {
   return isObject(v) && looksLikeCall(v.call);
 }
 
-/** Parses a server frame; returns null for malformed frames and for types this UI does not know. */
+/**
+ * Parses a server message: one frame, or a JSON array of frames the server sent together.
+ * Malformed frames and types this UI does not know are left out.
+ */
+export function parseMessage(raw: unknown): ServerFrame[] {
+  if (typeof raw !== 'string') return [];
+  let msg: unknown;
+  try {
+    msg = JSON.parse(raw);
+  } catch {
+    return [];
+  }
+  const all = Array.isArray(msg) ? msg : [msg];
+  return all.map(toFrame).filter((f): f is ServerFrame => f !== null);
+}
+
+/** Parses a message holding a single server frame; null for anything else. */
 export function parseFrame(raw: unknown): ServerFrame | null {
   if (typeof raw !== 'string') return null;
   let msg: unknown;
@@ -67,6 +83,10 @@ export function parseFrame(raw: unknown): ServerFrame | null {
   } catch {
     return null;
   }
+  return toFrame(msg);
+}
+
+function toFrame(msg: unknown): ServerFrame | null {
   if (!isObject(msg) || typeof msg.type !== 'string') return null;
   switch (msg.type) {
     case 'hello':
@@ -176,8 +196,7 @@ export function openLiveSocket(opts: LiveSocketOptions): LiveSocket {
     };
     ws.onmessage = (ev) => {
       if (socket !== ws) return;
-      const frame = parseFrame(ev.data);
-      if (frame) opts.onFrame(frame);
+      for (const frame of parseMessage(ev.data)) opts.onFrame(frame);
     };
     ws.onerror = () => {
       // A close event always follows; reconnecting is decided there.
