@@ -19,17 +19,19 @@ import (
 	"github.com/okno-crm/okno/internal/contactcenter"
 	"github.com/okno-crm/okno/internal/identity"
 	"github.com/okno-crm/okno/internal/telephony"
+	"github.com/okno-crm/okno/internal/telephony/amitest"
 	"github.com/okno-crm/okno/internal/testenv"
 )
 
-// BenchmarkCallEvents drives signed PBX webhooks at about 1,000 events a
-// second (250 calls a second, each started → ringing → answered → ended)
-// for OKNO_BENCH_CALL_SECONDS (60 by default) while 200 WebSockets are
-// connected (50 operators with an extension each, four sockets each). It
-// measures, for every call, the time from the PBX's ringing event leaving
-// to the incoming-call card arriving on the ringing operator's sockets, and
-// checks that no event is lost: every call is stored as ended and every
-// card arrives.
+// BenchmarkCallEvents drives PBX call events at about 1,000 a second (250
+// calls a second, each started → ringing → answered → ended), half of the
+// calls as signed webhooks and half over an Asterisk Manager Interface
+// connection, for OKNO_BENCH_CALL_SECONDS (60 by default) while 200
+// WebSockets are connected (50 operators with an extension each, four
+// sockets each). It measures, for every call, the time from the PBX's
+// ringing event leaving to the incoming-call card arriving on the ringing
+// operator's sockets, and checks that no event is lost: every call is
+// stored as ended and every card arrives.
 func BenchmarkCallEvents(b *testing.B) {
 	seconds := 60
 	if v, err := strconv.Atoi(os.Getenv("OKNO_BENCH_CALL_SECONDS")); err == nil && v > 0 {
@@ -42,6 +44,14 @@ func BenchmarkCallEvents(b *testing.B) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds)*time.Second+3*time.Minute)
 			pbx, err := a.CC.CreatePBX(ctx, "bench", contactcenter.NewPBX{Kind: contactcenter.PBXGeneric, Name: "bench"})
 			if err != nil {
+				b.Fatal(err)
+			}
+			ami := amitest.New(b, "okno", "bench-ami-secret")
+			if _, err := a.CC.CreatePBX(ctx, "bench", contactcenter.NewPBX{Kind: contactcenter.PBXAsterisk, Name: "bench-ami",
+				Secret: "bench-ami-secret", Settings: contactcenter.PBXSettings{AMIAddr: ami.Addr(), AMIUsername: "okno"}}); err != nil {
+				b.Fatal(err)
+			}
+			if err := ami.WaitListed(30 * time.Second); err != nil {
 				b.Fatal(err)
 			}
 			// Supervisors see numbers unmasked: the card names the caller,
@@ -72,7 +82,7 @@ func BenchmarkCallEvents(b *testing.B) {
 			var latMu sync.Mutex
 			var lats []time.Duration
 			seen := map[string]bool{}
-			var popups atomic.Int64
+			var popups, failed atomic.Int64
 			for o := 0; o < operators; o++ {
 				for k := 0; k < socketsEach; k++ {
 					hdr := http.Header{"Cookie": {"okno_session=" + sessions[o]}}
@@ -88,24 +98,38 @@ func BenchmarkCallEvents(b *testing.B) {
 							if err != nil {
 								return
 							}
-							if !bytes.Contains(data[:min(len(data), 40)], []byte(`"call.ringing"`)) {
+							if !bytes.Contains(data, []byte(`{"type":"call.ringing"`)) {
 								continue
 							}
 							at := time.Now()
-							var f struct {
+							// A message carries one frame or an array of them.
+							type frame struct {
+								Type string `json:"type"`
 								Data struct {
 									Call struct{ Caller string } `json:"call"`
 								} `json:"data"`
 							}
-							_ = json.Unmarshal(data, &f)
-							sentMu.Lock()
-							t0, ok := sent[f.Data.Call.Caller]
-							sentMu.Unlock()
+							var fs []frame
+							if data[0] == '[' {
+								_ = json.Unmarshal(data, &fs)
+							} else {
+								var f frame
+								_ = json.Unmarshal(data, &f)
+								fs = []frame{f}
+							}
 							latMu.Lock()
-							if ok && !seen[f.Data.Call.Caller] {
-								seen[f.Data.Call.Caller] = true
-								lats = append(lats, at.Sub(t0))
-								popups.Add(1)
+							for _, f := range fs {
+								if f.Type != "call.ringing" {
+									continue
+								}
+								sentMu.Lock()
+								t0, ok := sent[f.Data.Call.Caller]
+								sentMu.Unlock()
+								if ok && !seen[f.Data.Call.Caller] {
+									seen[f.Data.Call.Caller] = true
+									lats = append(lats, at.Sub(t0))
+									popups.Add(1)
+								}
 							}
 							latMu.Unlock()
 						}
@@ -114,7 +138,6 @@ func BenchmarkCallEvents(b *testing.B) {
 			}
 			tr := &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}
 			client := &http.Client{Transport: tr, Timeout: time.Minute}
-			var failed atomic.Int64
 			post := func(id string, ev map[string]string) {
 				body, _ := json.Marshal(ev)
 				ts := time.Now().Unix()
@@ -136,16 +159,36 @@ func BenchmarkCallEvents(b *testing.B) {
 			}
 			total := seconds * callsPerSecond
 			var wg sync.WaitGroup
+			var amiFrames atomic.Int64
+			sendAMI := func(blocks []string) {
+				if err := ami.Send(blocks...); err != nil {
+					failed.Add(1)
+				}
+				amiFrames.Add(int64(len(blocks)))
+			}
 			b.ResetTimer()
 			start := time.Now()
 			tick := time.NewTicker(time.Second / callsPerSecond)
 			for n := 0; n < total; n++ {
 				<-tick.C
+				ext := strconv.Itoa(200 + n%operators)
+				if n%2 == 1 {
+					// Over AMI: the events of one connection are read in
+					// order, so the PBX writes them without waiting.
+					c := amitest.Call{ID: fmt.Sprintf("1800000000.%d", n*10), Caller: fmt.Sprintf("7913%07d", n), Line: "73432000000", Extension: ext}
+					sendAMI(c.Arrive())
+					sentMu.Lock()
+					sent["+"+c.Caller] = time.Now()
+					sentMu.Unlock()
+					sendAMI(c.Dial())
+					sendAMI(c.Pickup())
+					sendAMI(c.HangUp())
+					continue
+				}
 				wg.Add(1)
 				go func(n int) {
 					defer wg.Done()
 					callID, from := fmt.Sprintf("bench-%d", n), fmt.Sprintf("+7912%07d", n)
-					ext := strconv.Itoa(200 + n%operators)
 					at := time.Now().UTC().Format(time.RFC3339Nano)
 					ev := func(typ string, kv ...string) map[string]string {
 						m := map[string]string{"type": typ, "call_id": callID, "direction": "inbound", "from": from, "to": "+73432000000", "at": at}
@@ -187,8 +230,8 @@ func BenchmarkCallEvents(b *testing.B) {
 			b.ReportMetric(rate, "events/s")
 			b.ReportMetric(float64(p50.Microseconds())/1000, "popup-p50-ms")
 			b.ReportMetric(float64(p99.Microseconds())/1000, "popup-p99-ms")
-			record("| PBX webhook events → incoming-call card on the socket | %s | %.0f events/s for %d s (%d calls × 4 events), 200 WebSockets; card p50 %.1f ms, p99 %.1f ms, worst %.1f ms; nothing lost | generic webhooks, 50 operators × 4 sockets |",
-				be.Name, rate, seconds, total, float64(p50.Microseconds())/1000, float64(p99.Microseconds())/1000, float64(worst.Microseconds())/1000)
+			record("| PBX call events → incoming-call card on the socket | %s | %.0f events/s for %d s (%d calls × 4 events; half as webhooks, half over AMI: %d AMI messages), 200 WebSockets; card p50 %.1f ms, p99 %.1f ms, worst %.1f ms; nothing lost | generic webhooks + Asterisk AMI, 50 operators × 4 sockets |",
+				be.Name, rate, seconds, total, amiFrames.Load(), float64(p50.Microseconds())/1000, float64(p99.Microseconds())/1000, float64(worst.Microseconds())/1000)
 		}
 	})
 }

@@ -71,7 +71,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (SubmitResult, err
 	return r.res, r.err
 }
 
-func (b *batcher) run(ctx context.Context) { groupCommit(ctx, b.jobs, b.stopped, b.maxBatch, b.process) }
+func (b *batcher) run(ctx context.Context) {
+	groupCommit(ctx, b.jobs, b.stopped, b.maxBatch, b.process)
+}
 
 // groupCommit hands process batches of up to most jobs — all that queued
 // while the previous batch was being made durable — until ctx ends, then
@@ -111,11 +113,16 @@ func (b *batcher) process(batch []*job) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var results []jobResult
+	joined := func(error) {}
 	err := b.s.DB.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		results, err = b.s.storeBatch(ctx, tx, batch, b.s.Now().UTC())
-		return err
+		if results, err = b.s.storeBatch(ctx, tx, batch, b.s.Now().UTC()); err != nil {
+			return err
+		}
+		joined = b.s.auditor.Join(ctx, tx)
+		return nil
 	})
+	joined(err)
 	if err != nil && len(batch) > 1 {
 		// Something in the batch broke the shared transaction: store each
 		// submission on its own so one bad apple costs only itself.

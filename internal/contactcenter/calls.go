@@ -104,7 +104,8 @@ func (w *callWriter) process(batch []*callJob) {
 	defer cancel()
 	results := make([]callResult, len(batch))
 	store := func(jobs []*callJob, out []callResult) error {
-		return w.s.DB.InTx(ctx, func(tx *sql.Tx) error {
+		joined := func(error) {}
+		err := w.s.DB.InTx(ctx, func(tx *sql.Tx) error {
 			ring, err := w.s.keys.Ring(ctx)
 			if err != nil {
 				return err
@@ -117,8 +118,11 @@ func (w *callWriter) process(batch []*callJob) {
 				}
 				out[i] = callResult{duplicate: dup}
 			}
+			joined = w.s.auditor.Join(ctx, tx)
 			return nil
 		})
+		joined(err)
+		return err
 	}
 	if err := store(batch, results); err != nil {
 		// One bad event must not cost the others: store each on its own.

@@ -88,7 +88,7 @@ func (s *Service) reconcileAMI(ctx context.Context) error {
 		cctx, cancel := context.WithCancel(ctx)
 		p := p
 		client := telephony.NewAMIClient(telephony.AMIConfig{
-			Addr: p.Settings.AMIAddr, Username: p.Settings.AMIUsername, Secret: p.secret,
+			Addr: p.Settings.AMIAddr, Username: p.Settings.AMIUsername, Secret: p.secret, Now: s.Now,
 			OnEvent: func(e telephony.Event) { s.enqueueCallEvent(p, e) },
 			OnConnection: func(err error) {
 				if err != nil {

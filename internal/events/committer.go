@@ -84,6 +84,53 @@ func (c *Committer) collect(first *commitReq) []*commitReq {
 	return batch
 }
 
+// Waiting is how many callers wait for their records to be committed.
+func (c *Committer) Waiting() int { return len(c.reqs) }
+
+// Join writes the records waiting for a commit into tx, another writer's
+// transaction that is about to commit, and returns what to call with that
+// commit's outcome. On SQLite every transaction waits for the one writer
+// connection and an fsync; audit records of reads made while call events
+// or web forms are being stored then share their commit instead of queueing
+// for a commit of their own. If tx fails, the records are committed on
+// their own as usual.
+func (c *Committer) Join(ctx context.Context, tx *sql.Tx) (done func(err error)) {
+	var batch []*commitReq
+	for len(batch) < 256 {
+		select {
+		case r := <-c.reqs:
+			batch = append(batch, r)
+			continue
+		default:
+		}
+		break
+	}
+	if len(batch) == 0 {
+		return func(error) {}
+	}
+	// A savepoint keeps a bad record from failing the host transaction.
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT joined_events"); err != nil {
+		return func(error) { c.commit(batch) }
+	}
+	for _, r := range batch {
+		if err := AddMany(ctx, c.db, tx, r.at, r.evs); err != nil {
+			// Should the rollback fail too, the host transaction fails
+			// and the records are still committed on their own.
+			_, _ = tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT joined_events")
+			return func(error) { c.commit(batch) }
+		}
+	}
+	return func(err error) {
+		if err != nil {
+			c.commit(batch)
+			return
+		}
+		for _, r := range batch {
+			r.done <- nil
+		}
+	}
+}
+
 func (c *Committer) commit(batch []*commitReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -69,6 +69,8 @@ func TestBusRelayAndInbox(t *testing.T) {
 			ids := addEvents(t, db, 5)
 
 			r := events.NewRelay(db, b.JS)
+			clock := time.Now()
+			r.Now = func() time.Time { return clock }
 			n, err := r.Flush(ctx)
 			if err != nil || n != 5 {
 				t.Fatalf("flush moved %d, %v", n, err)
@@ -76,15 +78,53 @@ func TestBusRelayAndInbox(t *testing.T) {
 			if n, _ := r.Flush(ctx); n != 0 {
 				t.Fatalf("a second round sent %d acknowledged events again", n)
 			}
+			count := func(where string) int {
+				var n int
+				if err := db.R.QueryRow(`SELECT COUNT(*) FROM outbox WHERE ` + where).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			// Acknowledged rows are marked sent and held until the bus
+			// has certainly synced them.
 			if err := r.Purge(ctx); err != nil {
 				t.Fatal(err)
 			}
-			var left int
-			_ = db.R.QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&left)
-			if left != 0 {
-				t.Fatalf("%d outbox rows left after relay", left)
+			if sent, unsent := count("sent_at IS NOT NULL"), count("sent_at IS NULL"); sent != 5 || unsent != 0 {
+				t.Fatalf("after the purge %d rows held as sent and %d unsent, want 5 and 0", sent, unsent)
 			}
-			// A relay that crashed after publishing and before deleting sends
+			if n, _ := r.Flush(ctx); n != 0 {
+				t.Fatalf("held rows were sent again (%d)", n)
+			}
+			// The machine crashes: the relay that starts next sends what
+			// was held again, and the stream keeps one copy of each.
+			again := events.NewRelay(db, b.JS)
+			again.Now = func() time.Time { return clock }
+			if n, err := again.Flush(ctx); err != nil || n != 5 {
+				t.Fatalf("after a restart the held rows were sent %d times, %v; want 5", n, err)
+			}
+			if got := streamCount(t, b); got != 5 {
+				t.Fatalf("stream holds %d messages, want 5", got)
+			}
+			// Past the hold they are deleted.
+			if err := again.Purge(ctx); err != nil {
+				t.Fatal(err)
+			}
+			clock = clock.Add(events.DefaultHold - time.Second)
+			if err := again.Purge(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if left := count("1 = 1"); left != 5 {
+				t.Fatalf("%d rows left before the hold ended, want 5", left)
+			}
+			clock = clock.Add(time.Second)
+			if err := again.Purge(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if left := count("1 = 1"); left != 0 {
+				t.Fatalf("%d outbox rows left after the hold", left)
+			}
+			// A relay that crashed after publishing and before marking sends
 			// the same ids again: the stream keeps one copy.
 			_ = db.InTx(ctx, func(tx *sql.Tx) error {
 				for _, id := range ids[:2] {
