@@ -7,15 +7,18 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/okno-crm/okno/internal/events"
 	"github.com/okno-crm/okno/internal/ids"
 	"github.com/okno-crm/okno/internal/phone"
 	"github.com/okno-crm/okno/internal/problem"
+	"github.com/okno-crm/okno/internal/store"
 	"github.com/okno-crm/okno/internal/telephony"
 	"github.com/okno-crm/okno/internal/vault"
 )
@@ -58,24 +61,53 @@ type callResult struct {
 
 // callWriter stores PBX events by group commit, like the web-form intake:
 // a burst of events shares one durable transaction, and a webhook is
-// answered only once its event is stored.
+// answered only once its event is stored. On PostgreSQL, where every
+// statement is a round trip, calls are spread over several lanes by call
+// id, each committing on its own connection; the events of one call
+// always take the same lane, so they are applied in order. SQLite has one
+// writer, so one lane.
 type callWriter struct {
-	s       *Service
+	s     *Service
+	lanes []*callLane
+}
+
+type callLane struct {
 	jobs    chan *callJob
 	stopped chan struct{}
 }
 
 func newCallWriter(s *Service) *callWriter {
-	return &callWriter{s: s, jobs: make(chan *callJob, 8192), stopped: make(chan struct{})}
+	n := 1
+	if s.DB.Dialect == store.Postgres {
+		n = 4
+	}
+	w := &callWriter{s: s}
+	for i := 0; i < n; i++ {
+		w.lanes = append(w.lanes, &callLane{jobs: make(chan *callJob, 8192), stopped: make(chan struct{})})
+	}
+	return w
+}
+
+// lane is where the events of one call are stored.
+func (w *callWriter) lane(p PBXIntegration, ev telephony.Event) *callLane {
+	if len(w.lanes) == 1 {
+		return w.lanes[0]
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(p.ID))
+	_, _ = h.Write([]byte{0})
+	_, _ = h.Write([]byte(ev.CallID))
+	return w.lanes[h.Sum32()%uint32(len(w.lanes))]
 }
 
 // IngestCallEvent stores one PBX event and returns once it is durable.
 // duplicate reports a delivery seen before, which changed nothing.
 func (s *Service) IngestCallEvent(ctx context.Context, p PBXIntegration, ev telephony.Event) (duplicate bool, err error) {
 	j := &callJob{pbx: p, ev: ev, done: make(chan callResult, 1)}
+	l := s.calls.lane(p, ev)
 	select {
-	case s.calls.jobs <- j:
-	case <-s.calls.stopped:
+	case l.jobs <- j:
+	case <-l.stopped:
 		return false, problem.New(problem.Unavailable, "shutting down, please retry")
 	case <-ctx.Done():
 		return false, ctx.Err()
@@ -91,13 +123,24 @@ func (s *Service) IngestCallEvent(ctx context.Context, p PBXIntegration, ev tele
 // enqueueCallEvent queues an event from a stream (AMI) without waiting for
 // its commit: the stream's reader must keep reading.
 func (s *Service) enqueueCallEvent(p PBXIntegration, ev telephony.Event) {
+	l := s.calls.lane(p, ev)
 	select {
-	case s.calls.jobs <- &callJob{pbx: p, ev: ev}:
-	case <-s.calls.stopped:
+	case l.jobs <- &callJob{pbx: p, ev: ev}:
+	case <-l.stopped:
 	}
 }
 
-func (w *callWriter) run(ctx context.Context) { groupCommit(ctx, w.jobs, w.stopped, 512, w.process) }
+func (w *callWriter) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, l := range w.lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			groupCommit(ctx, l.jobs, l.stopped, 512, w.process)
+		}()
+	}
+	wg.Wait()
+}
 
 func (w *callWriter) process(batch []*callJob) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -111,12 +154,17 @@ func (w *callWriter) process(batch []*callJob) {
 				return err
 			}
 			now := w.s.Now().UTC()
+			var evs []events.Event
 			for i, j := range jobs {
-				dup, err := w.s.applyCallEvent(ctx, tx, ring, j.pbx, j.ev, now)
+				dup, err := w.s.applyCallEvent(ctx, tx, ring, j.pbx, j.ev, now, &evs)
 				if err != nil {
 					return err
 				}
 				out[i] = callResult{duplicate: dup}
+			}
+			// One multi-row insert for the batch's call events.
+			if err := w.s.emit(ctx, tx, now, evs...); err != nil {
+				return err
 			}
 			joined = w.s.auditor.Join(ctx, tx)
 			return nil
@@ -159,13 +207,16 @@ type callRow struct {
 	startedAt                                                                                      time.Time
 	duration                                                                                       int64
 	recording                                                                                      string
+	fromSealed, toSealed                                                                           string // set for a call not yet stored
 }
 
 // applyCallEvent folds one event into its call, inside the writer's
 // transaction: de-duplication by delivery id, stale legs by sequence, the
 // call's state, the contact by the outside number, and the tasks that
 // follow (a callback for a miss; closing it when the patient is reached).
-func (s *Service) applyCallEvent(ctx context.Context, tx *sql.Tx, ring *vault.Keyring, p PBXIntegration, ev telephony.Event, now time.Time) (bool, error) {
+// The call's own events are appended to out, for the writer to store with
+// the rest of its batch.
+func (s *Service) applyCallEvent(ctx context.Context, tx *sql.Tx, ring *vault.Keyring, p PBXIntegration, ev telephony.Event, now time.Time, out *[]events.Event) (bool, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO pbx_deliveries (integration_id, event_id, received_at) VALUES ($1, $2, $3) ON CONFLICT (integration_id, event_id) DO NOTHING`,
 		p.ID, deliveryID(ev), now)
 	if err != nil {
@@ -194,11 +245,11 @@ ON CONFLICT (call_id, leg) DO UPDATE SET seq = excluded.seq WHERE call_legs.seq 
 			return false, err
 		}
 	}
-	prevState, prevOperator := c.state, c.operatorID
+	prevState, prevOperator, prevAnswered := c.state, c.operatorID, c.answeredAt.Valid
 	at := ev.At.UTC()
 	if ev.Extension != "" && (ev.Type == telephony.TypeRinging || ev.Type == telephony.TypeAnswered || c.extension == "") {
 		c.extension = ev.Extension
-		c.operatorID, err = s.operatorByExtension(ctx, tx, ev.Extension)
+		c.operatorID, err = s.operatorByExtension(ctx, ev.Extension)
 		if err != nil {
 			return false, err
 		}
@@ -237,7 +288,11 @@ ON CONFLICT (call_id, leg) DO UPDATE SET seq = excluded.seq WHERE call_legs.seq 
 			return false, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE calls SET extension = $2, operator_id = $3, state = $4, result = $5, started_at = $6, answered_at = $7,
+	if !found {
+		if err := s.insertCall(ctx, tx, p, ev, c, now); err != nil {
+			return false, err
+		}
+	} else if _, err := tx.ExecContext(ctx, `UPDATE calls SET extension = $2, operator_id = $3, state = $4, result = $5, started_at = $6, answered_at = $7,
   ended_at = $8, duration_seconds = $9, recording_sealed = $10, updated_at = $11 WHERE id = $1`,
 		c.id, c.extension, c.operatorID, c.state, c.result, c.startedAt, c.answeredAt, c.endedAt, c.duration, c.recording, now); err != nil {
 		return false, fmt.Errorf("contactcenter: update call: %w", err)
@@ -254,14 +309,12 @@ ON CONFLICT (call_id, leg) DO UPDATE SET seq = excluded.seq WHERE call_legs.seq 
 	if !found || c.state != prevState || ev.Type == telephony.TypeRecordingReady || c.operatorID != prevOperator {
 		evs = append(evs, events.Event{Subject: "contactcenter.call.updated", Data: data})
 	}
-	if len(evs) > 0 {
-		if err := s.emit(ctx, tx, now, evs...); err != nil {
-			return false, err
-		}
-	}
+	*out = append(*out, evs...)
 	// What the call means for the patient's callbacks.
 	if c.phoneIndex != "" {
-		reached := c.answeredAt.Valid && (ev.Type == telephony.TypeAnswered || ev.Type == telephony.TypeEnded)
+		// Reached the moment it is first answered (or known answered only
+		// from its end, as a CDR-style summary says).
+		reached := c.answeredAt.Valid && !prevAnswered
 		switch {
 		case reached:
 			if err := s.closeCallbacks(ctx, tx, c.phoneIndex, c.id, now); err != nil {
@@ -322,22 +375,27 @@ func (s *Service) newCall(ctx context.Context, tx *sql.Tx, ring *vault.Keyring, 
 	if err != nil {
 		return callRow{}, err
 	}
-	from, err := ring.Seal(outside, aad("calls", c.id, "from"))
-	if err != nil {
+	if c.fromSealed, err = ring.Seal(outside, aad("calls", c.id, "from")); err != nil {
 		return callRow{}, err
 	}
-	to, err := ring.Seal(line, aad("calls", c.id, "to"))
-	if err != nil {
+	if c.toSealed, err = ring.Seal(line, aad("calls", c.id, "to")); err != nil {
 		return callRow{}, err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO calls (id, integration_id, provider_call_id, direction, from_sealed, to_sealed, phone_index, contact_id,
-  extension, operator_id, queue_id, state, result, started_at, duration_seconds, recording_sealed, request_id, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', '', $9, $10, '', $11, 0, '', '', $12)`,
-		c.id, p.ID, ev.CallID, c.direction, from, to, c.phoneIndex, c.contactID, c.queueID, c.state, c.startedAt, now)
-	if err != nil {
-		return callRow{}, fmt.Errorf("contactcenter: insert call: %w", err)
 	}
 	return c, nil
+}
+
+// insertCall stores a call first heard of, with the state its first event
+// gave it.
+func (s *Service) insertCall(ctx context.Context, tx *sql.Tx, p PBXIntegration, ev telephony.Event, c callRow, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO calls (id, integration_id, provider_call_id, direction, from_sealed, to_sealed, phone_index, contact_id,
+  extension, operator_id, queue_id, state, result, started_at, answered_at, ended_at, duration_seconds, recording_sealed, request_id, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, '', $19)`,
+		c.id, p.ID, ev.CallID, c.direction, c.fromSealed, c.toSealed, c.phoneIndex, c.contactID, c.extension, c.operatorID, c.queueID,
+		c.state, c.result, c.startedAt, c.answeredAt, c.endedAt, c.duration, c.recording, now)
+	if err != nil {
+		return fmt.Errorf("contactcenter: insert call: %w", err)
+	}
+	return nil
 }
 
 // contactForPhone finds the contact a phone belongs to — its own phone or
@@ -350,17 +408,46 @@ func (s *Service) contactForPhone(ctx context.Context, tx *sql.Tx, ring *vault.K
 	return byPhone[e164], nil
 }
 
-// operatorByExtension is the operator whose phone has this extension.
-func (s *Service) operatorByExtension(ctx context.Context, q querier, ext string) (string, error) {
-	var id string
-	err := q.QueryRowContext(ctx, `SELECT user_id FROM operator_state WHERE extension = $1`, ext).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+// operatorByExtension is the operator whose phone has this extension, from
+// a map of all extensions read at most every few seconds (every ringing
+// phone asks) and dropped when an extension changes.
+func (s *Service) operatorByExtension(ctx context.Context, ext string) (string, error) {
+	c := &s.exts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byExt == nil || !s.Now().Before(c.expires) {
+		rows, err := s.DB.R.QueryContext(ctx, `SELECT extension, user_id FROM operator_state WHERE extension <> ''`)
+		if err != nil {
+			return "", fmt.Errorf("contactcenter: operators by extension: %w", err)
+		}
+		defer rows.Close()
+		m := map[string]string{}
+		for rows.Next() {
+			var e, id string
+			if err := rows.Scan(&e, &id); err != nil {
+				return "", err
+			}
+			m[e] = id
+		}
+		if err := rows.Err(); err != nil {
+			return "", err
+		}
+		c.byExt, c.expires = m, s.Now().Add(5*time.Second)
 	}
-	if err != nil {
-		return "", fmt.Errorf("contactcenter: operator by extension: %w", err)
-	}
-	return id, nil
+	return c.byExt[ext], nil
+}
+
+// extensionCache maps extensions to operators for a few seconds.
+type extensionCache struct {
+	mu      sync.Mutex
+	byExt   map[string]string
+	expires time.Time
+}
+
+func (c *extensionCache) drop() {
+	c.mu.Lock()
+	c.byExt = nil
+	c.mu.Unlock()
 }
 
 // querier is a transaction or a pool.

@@ -73,7 +73,7 @@ func (s *Service) SetExtension(ctx context.Context, userID, ext string) error {
 		return problem.Field("extension", "at most 20 characters, no spaces")
 	}
 	now := s.Now().UTC()
-	return s.DB.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.DB.InTx(ctx, func(tx *sql.Tx) error {
 		if ext != "" {
 			var other string
 			err := tx.QueryRowContext(ctx, `SELECT user_id FROM operator_state WHERE extension = $1 AND user_id <> $2`, ext, userID).Scan(&other)
@@ -87,6 +87,8 @@ func (s *Service) SetExtension(ctx context.Context, userID, ext string) error {
 		_, err := tx.ExecContext(ctx, `UPDATE operator_state SET extension = $2, updated_at = $3 WHERE user_id = $1`, userID, ext, now)
 		return err
 	})
+	s.exts.drop()
+	return err
 }
 
 // Roster lists operators with their presence and load, for the board and

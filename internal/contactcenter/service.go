@@ -30,6 +30,7 @@ type Service struct {
 	calls    *callWriter
 	pbxCache pbxCache
 	rules    rulesCache
+	exts     extensionCache
 	// PublicURL is where the clinic's PBX reaches Okno: webhook URLs are
 	// given under it.
 	PublicURL string
