@@ -409,45 +409,25 @@ func (s *Service) contactForPhone(ctx context.Context, tx *sql.Tx, ring *vault.K
 }
 
 // operatorByExtension is the operator whose phone has this extension, from
-// a map of all extensions read at most every few seconds (every ringing
-// phone asks) and dropped when an extension changes.
+// a map of all extensions (every ringing phone asks).
 func (s *Service) operatorByExtension(ctx context.Context, ext string) (string, error) {
-	c := &s.exts
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.byExt == nil || !s.Now().Before(c.expires) {
+	byExt, err := s.exts.get(s.Now(), func() (map[string]string, error) {
 		rows, err := s.DB.R.QueryContext(ctx, `SELECT extension, user_id FROM operator_state WHERE extension <> ''`)
 		if err != nil {
-			return "", fmt.Errorf("contactcenter: operators by extension: %w", err)
+			return nil, fmt.Errorf("contactcenter: operators by extension: %w", err)
 		}
 		defer rows.Close()
 		m := map[string]string{}
 		for rows.Next() {
 			var e, id string
 			if err := rows.Scan(&e, &id); err != nil {
-				return "", err
+				return nil, err
 			}
 			m[e] = id
 		}
-		if err := rows.Err(); err != nil {
-			return "", err
-		}
-		c.byExt, c.expires = m, s.Now().Add(5*time.Second)
-	}
-	return c.byExt[ext], nil
-}
-
-// extensionCache maps extensions to operators for a few seconds.
-type extensionCache struct {
-	mu      sync.Mutex
-	byExt   map[string]string
-	expires time.Time
-}
-
-func (c *extensionCache) drop() {
-	c.mu.Lock()
-	c.byExt = nil
-	c.mu.Unlock()
+		return m, rows.Err()
+	})
+	return byExt[ext], err
 }
 
 // querier is a transaction or a pool.

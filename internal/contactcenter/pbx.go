@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/okno-crm/okno/internal/ids"
@@ -176,7 +175,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, $9, $9)`, p.ID, p.Kind, p.Name, p.
 	if err != nil {
 		return PBXIntegration{}, fmt.Errorf("contactcenter: create PBX integration: %w", err)
 	}
-	s.pbxCache.forget()
+	s.pbxCache.drop()
 	p.HasSecret = true
 	p.WebhookURL = s.webhookURL(p)
 	p.Secret = in.Secret
@@ -283,7 +282,7 @@ func (s *Service) UpdatePBX(ctx context.Context, id string, in PBXPatch) (PBXInt
 		id, nw.Name, nw.QueueID, p.Active, sealed, s.Now().UTC()); err != nil {
 		return PBXIntegration{}, fmt.Errorf("contactcenter: update PBX integration: %w", err)
 	}
-	s.pbxCache.forget()
+	s.pbxCache.drop()
 	s.pbxChanged()
 	p.Name, p.QueueID = nw.Name, nw.QueueID
 	if in.Secret != nil {
@@ -292,38 +291,24 @@ func (s *Service) UpdatePBX(ctx context.Context, id string, in PBXPatch) (PBXInt
 	return p, nil
 }
 
-// pbxCache keeps integrations by webhook key for a few seconds: every
-// delivery needs its integration's secret.
-type pbxCache struct {
-	mu      sync.Mutex
-	byKey   map[string]PBXIntegration
-	expires time.Time
-}
-
-func (c *pbxCache) forget() {
-	c.mu.Lock()
-	c.byKey = nil
-	c.mu.Unlock()
-}
-
 // PBXByWebhookKey finds an active integration by its webhook key.
 func (s *Service) PBXByWebhookKey(ctx context.Context, key string) (PBXIntegration, error) {
-	c := &s.pbxCache
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := s.Now()
-	if c.byKey == nil || now.After(c.expires) {
+	// Every delivery needs its integration's secret.
+	byKey, err := s.pbxCache.get(s.Now(), func() (map[string]PBXIntegration, error) {
 		all, err := s.ListPBX(ctx)
 		if err != nil {
-			return PBXIntegration{}, err
+			return nil, err
 		}
-		c.byKey = make(map[string]PBXIntegration, len(all))
+		m := make(map[string]PBXIntegration, len(all))
 		for _, p := range all {
-			c.byKey[p.webhookKey] = p
+			m[p.webhookKey] = p
 		}
-		c.expires = now.Add(5 * time.Second)
+		return m, nil
+	})
+	if err != nil {
+		return PBXIntegration{}, err
 	}
-	p, ok := c.byKey[key]
+	p, ok := byKey[key]
 	if !ok || !p.Active {
 		return PBXIntegration{}, problem.New(problem.NotFound, "no such webhook")
 	}

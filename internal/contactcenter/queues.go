@@ -307,26 +307,10 @@ func (s *Service) routeQueue(ctx context.Context, in RouteInput, fallback string
 	return fallback, nil
 }
 
-// rulesCache keeps the routing rules for a few seconds.
-type rulesCache struct {
-	mu      sync.Mutex
-	rules   []RoutingRule
-	expires time.Time
-}
-
+// cachedRules are the routing rules, read at most every few seconds: every
+// call and request is routed.
 func (s *Service) cachedRules(ctx context.Context) ([]RoutingRule, error) {
-	c := &s.rules
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.rules != nil && s.Now().Before(c.expires) {
-		return c.rules, nil
-	}
-	rules, err := s.routingRules(ctx, s.DB.R)
-	if err != nil {
-		return nil, err
-	}
-	c.rules, c.expires = rules, s.Now().Add(5*time.Second)
-	return rules, nil
+	return s.rules.get(s.Now(), func() ([]RoutingRule, error) { return s.routingRules(ctx, s.DB.R) })
 }
 
 func (s *Service) routingRules(ctx context.Context, db querier) ([]RoutingRule, error) {
@@ -401,9 +385,7 @@ func (s *Service) ReplaceRoutingRules(ctx context.Context, rules []RoutingRule) 
 	if err != nil {
 		return nil, err
 	}
-	s.rules.mu.Lock()
-	s.rules.rules = nil
-	s.rules.mu.Unlock()
+	s.rules.drop()
 	if rules == nil {
 		rules = []RoutingRule{}
 	}

@@ -28,9 +28,9 @@ type Service struct {
 	auditor  *events.Committer
 	forms    sync.Map // form key → cachedForm
 	calls    *callWriter
-	pbxCache pbxCache
-	rules    rulesCache
-	exts     extensionCache
+	pbxCache shortCache[map[string]PBXIntegration]
+	rules    shortCache[[]RoutingRule]
+	exts     shortCache[map[string]string]
 	// PublicURL is where the clinic's PBX reaches Okno: webhook URLs are
 	// given under it.
 	PublicURL string
