@@ -440,6 +440,15 @@ func (a *App) startBackground(ctx context.Context) {
 	}
 	if a.MIS != nil {
 		goRun(a.MIS.Run)
+		// A merge of contact cards moves the merged card's patient links to
+		// the survivor (and announces the moves: OnCommit wakes the relay).
+		c := &events.Consumer{DB: a.MIS.DB, JS: a.Bus.JS, Stream: bus.Stream, Durable: "mis-contactcenter",
+			Filters: []string{mis.SubjectContactMerged}, Handle: a.MIS.ApplyContactEvent, OnCommit: a.MIS.OnCommit}
+		goRun(func(ctx context.Context) {
+			if err := c.Run(ctx); err != nil {
+				slog.Error("consumer stopped", "consumer", c.Durable, "err", err)
+			}
+		})
 	}
 	if a.Gateway != nil {
 		goRun(a.Gateway.Run)

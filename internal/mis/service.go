@@ -33,6 +33,9 @@ const (
 	SubjectRescheduled = "mis.appointment.rescheduled"
 	SubjectLinked      = "mis.patient.linked"
 	SubjectUnlinked    = "mis.patient.unlinked"
+	// SubjectRelinked: a link moved to another contact with the link id,
+	// its author and time kept (a merge of contact cards).
+	SubjectRelinked = "mis.patient.relinked"
 )
 
 // SubjectAppointment is the subject announcing that an appointment now has

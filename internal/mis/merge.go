@@ -1,0 +1,128 @@
+package mis
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/okno-crm/okno/internal/auditlog"
+	"github.com/okno-crm/okno/internal/events"
+	"github.com/okno-crm/okno/internal/ids"
+	"github.com/okno-crm/okno/internal/principal"
+)
+
+// SubjectContactMerged is the contact center's announcement that one
+// contact card was folded into another.
+const SubjectContactMerged = "contactcenter.contact.merged"
+
+// ApplyContactEvent applies an event of the contact center inside the
+// consumer's transaction (events.Consumer records the event id in the
+// inbox there too). A merge moves the merged-away contact's links to the
+// surviving contact, so that the survivor's card shows its patients. Other
+// events are ignored.
+//
+// The handler is idempotent on its own as well: once applied, the merged
+// contact has no active link left, so applying the event again finds
+// nothing to move.
+func (s *Service) ApplyContactEvent(ctx context.Context, tx *sql.Tx, e events.Envelope) error {
+	if e.Type != SubjectContactMerged {
+		return nil
+	}
+	var d struct {
+		ContactID       string `json:"contact_id"`
+		MergedContactID string `json:"merged_contact_id"`
+		ActorID         string `json:"actor_id"`
+	}
+	if err := json.Unmarshal(e.Data, &d); err != nil || !ids.Valid(d.ContactID) || !ids.Valid(d.MergedContactID) || d.ContactID == d.MergedContactID {
+		return nil // unreadable: nothing to apply, and retrying will not help
+	}
+	// The merge was a person's act: the moves are recorded under them.
+	actor := principal.Principal{UserID: d.ActorID}
+	if actor.UserID == "" {
+		actor.UserID = "system"
+	}
+	return s.moveLinks(ctx, tx, actor, d.MergedContactID, d.ContactID, e.ID)
+}
+
+// moveLinks moves every active link of from to into. A link keeps its id,
+// who made it and when: the merged card is the same person as the
+// survivor, as the contact center moves requests and calls in place. A
+// patient the survivor is already linked to is not linked twice: the
+// merged card's link is ended instead (kept, with who ended it and when,
+// like any unlink). Each move or end is announced and audited like a link
+// change made by hand, ids only.
+func (s *Service) moveLinks(ctx context.Context, tx *sql.Tx, actor principal.Principal, from, into, eventID string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, contact_id, patient_id, linked_by, linked_at FROM patient_links
+WHERE contact_id = $1 AND unlinked_at IS NULL ORDER BY linked_at, id`, from)
+	if err != nil {
+		return fmt.Errorf("mis: merge: links: %w", err)
+	}
+	var moving []Link
+	for rows.Next() {
+		var l Link
+		if err := rows.Scan(&l.ID, &l.ContactID, &l.PatientID, &l.LinkedBy, &l.LinkedAt); err != nil {
+			rows.Close()
+			return fmt.Errorf("mis: merge: links: %w", err)
+		}
+		moving = append(moving, l)
+	}
+	// Read to the end before writing: one connection carries the
+	// transaction, and an open cursor would hold it.
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("mis: merge: links: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("mis: merge: links: %w", err)
+	}
+	if len(moving) == 0 {
+		return nil
+	}
+	now := s.Now().UTC().Truncate(time.Microsecond)
+	for _, l := range moving {
+		kept, err := findActiveLink(ctx, tx, into, l.PatientID)
+		switch {
+		case err == nil:
+			if err := s.endMergedLink(ctx, tx, actor, l, kept, now, eventID); err != nil {
+				return err
+			}
+		case errors.Is(err, sql.ErrNoRows):
+			if err := s.moveLink(ctx, tx, actor, l, into, now, eventID); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("mis: merge: find link: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) moveLink(ctx context.Context, tx *sql.Tx, actor principal.Principal, l Link, into string, now time.Time, eventID string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE patient_links SET contact_id = $2 WHERE id = $1 AND unlinked_at IS NULL`, l.ID, into); err != nil {
+		return fmt.Errorf("mis: merge: move link: %w", err)
+	}
+	moved := l
+	moved.ContactID = into
+	data := linkEvent(moved)
+	data["previous_contact_id"] = l.ContactID
+	if _, err := events.Add(ctx, tx, SubjectRelinked, now, data); err != nil {
+		return err
+	}
+	return auditlog.Emit(ctx, tx, ServiceName, auditObject(actor, now, "patient.relinked", "patient_link", l.ID,
+		map[string]string{"contact_id": into, "previous_contact_id": l.ContactID, "patient_id": l.PatientID,
+			"cause": SubjectContactMerged, "event_id": eventID}, auditlog.OutcomeSuccess))
+}
+
+func (s *Service) endMergedLink(ctx context.Context, tx *sql.Tx, actor principal.Principal, l, kept Link, now time.Time, eventID string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE patient_links SET unlinked_by = $2, unlinked_at = $3 WHERE id = $1 AND unlinked_at IS NULL`, l.ID, actor.UserID, now); err != nil {
+		return fmt.Errorf("mis: merge: end link: %w", err)
+	}
+	if _, err := events.Add(ctx, tx, SubjectUnlinked, now, linkEvent(l)); err != nil {
+		return err
+	}
+	return auditlog.Emit(ctx, tx, ServiceName, auditObject(actor, now, "patient.unlinked", "patient_link", l.ID,
+		map[string]string{"contact_id": l.ContactID, "patient_id": l.PatientID, "kept_link_id": kept.ID,
+			"cause": SubjectContactMerged, "event_id": eventID}, auditlog.OutcomeSuccess))
+}
