@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -111,15 +112,25 @@ func Open(ctx context.Context, o Options) (*Bus, error) {
 }
 
 func (b *Bus) ensureStream(ctx context.Context) error {
-	_, err := b.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	want := jetstream.StreamConfig{
 		Name:       Stream,
 		Subjects:   Subjects,
 		Storage:    jetstream.FileStorage,
 		Retention:  jetstream.LimitsPolicy,
 		MaxAge:     30 * 24 * time.Hour,
 		Duplicates: 2 * time.Minute,
-	})
-	if err != nil {
+	}
+	// Update only a missing or different stream: every process of okno
+	// serve opens the bus, and a stream update while another process
+	// creates its consumers races inside nats-server (go test -race).
+	if s, err := b.JS.Stream(ctx, Stream); err == nil {
+		have := s.CachedInfo().Config
+		if slices.Equal(have.Subjects, want.Subjects) && have.Storage == want.Storage && have.Retention == want.Retention &&
+			have.MaxAge == want.MaxAge && have.Duplicates == want.Duplicates {
+			return nil
+		}
+	}
+	if _, err := b.JS.CreateOrUpdateStream(ctx, want); err != nil {
 		return fmt.Errorf("bus: stream %s: %w", Stream, err)
 	}
 	return nil
