@@ -338,7 +338,7 @@ func (s *Service) handleListTasks(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var fe []problem.FieldError
 	p := principal.From(r.Context())
-	f := TaskFilter{Kind: q.Get("kind"), Status: q.Get("status"), Queue: q.Get("queue"), Before: q.Get("cursor"), Overdue: q.Get("overdue") == "true"}
+	f := TaskFilter{Kind: q.Get("kind"), Status: q.Get("status"), Queue: q.Get("queue"), Request: q.Get("request_id"), Before: q.Get("cursor"), Overdue: q.Get("overdue") == "true"}
 	f.Limit = listLimit(q, &fe)
 	f.IDs = idList(q, &fe)
 	switch a := q.Get("assignee"); a {
@@ -359,6 +359,9 @@ func (s *Service) handleListTasks(w http.ResponseWriter, r *http.Request) {
 	}
 	if f.Queue != "" && !ids.Valid(f.Queue) {
 		fe = append(fe, problem.FieldError{Field: "queue", Message: "not a queue id"})
+	}
+	if f.Request != "" && !ids.Valid(f.Request) {
+		fe = append(fe, problem.FieldError{Field: "request_id", Message: "not a request id"})
 	}
 	if f.Before != "" && !ids.Valid(f.Before) {
 		fe = append(fe, problem.FieldError{Field: "cursor", Message: "is not a cursor this API gave"})
@@ -434,15 +437,19 @@ func (s *Service) handleRoster(w http.ResponseWriter, r *http.Request) {
 func (s *Service) handlePresence(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Presence string `json:"presence"`
+		// If makes the change conditional on the stored presence (see
+		// SetPresence).
+		If string `json:"if"`
 	}
 	if !decodeJSON(w, r, &in) {
 		return
 	}
-	if err := s.SetPresence(r.Context(), principal.From(r.Context()).UserID, in.Presence); err != nil {
+	now, err := s.SetPresence(r.Context(), principal.From(r.Context()).UserID, in.Presence, in.If)
+	if err != nil {
 		problem.Write(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, in)
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"presence": now})
 }
 
 func (s *Service) handleExtension(w http.ResponseWriter, r *http.Request) {

@@ -40,29 +40,47 @@ ON CONFLICT (user_id) DO NOTHING`, userID, now)
 	return err
 }
 
-// SetPresence records an operator's presence and announces it.
-func (s *Service) SetPresence(ctx context.Context, userID, presence string) error {
+// SetPresence records an operator's presence and announces a change; it
+// returns the presence stored afterwards. With onlyFrom set, the change
+// applies only while the stored presence is onlyFrom: the gateway reports a
+// socket opening as online-if-offline, so that an operator who stepped
+// away stays away when they reload the page or open another tab.
+func (s *Service) SetPresence(ctx context.Context, userID, presence, onlyFrom string) (string, error) {
 	if !slices.Contains(Presences, presence) {
-		return problem.Field("presence", "must be one of "+strings.Join(Presences, ", "))
+		return "", problem.Field("presence", "must be one of "+strings.Join(Presences, ", "))
+	}
+	if onlyFrom != "" && !slices.Contains(Presences, onlyFrom) {
+		return "", problem.Field("if", "must be one of "+strings.Join(Presences, ", "))
 	}
 	now := s.Now().UTC()
+	stored := ""
 	err := s.DB.InTx(ctx, func(tx *sql.Tx) error {
 		if err := s.ensureOperatorState(ctx, tx, userID, now); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE operator_state SET presence = $2, presence_at = $3, updated_at = $3 WHERE user_id = $1 AND presence <> $2`, userID, presence, now)
+		q, args := `UPDATE operator_state SET presence = $2, presence_at = $3, updated_at = $3 WHERE user_id = $1 AND presence <> $2`, []any{userID, presence, now}
+		if onlyFrom != "" {
+			q, args = q+` AND presence = $4`, append(args, onlyFrom)
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("contactcenter: set presence: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
+			err := tx.QueryRowContext(ctx, `SELECT presence FROM operator_state WHERE user_id = $1`, userID).Scan(&stored)
+			if err != nil {
+				return fmt.Errorf("contactcenter: read presence: %w", err)
+			}
 			return nil
 		}
+		stored = presence
 		return s.emit(ctx, tx, now, events.Event{Subject: "contactcenter.operator.presence", Data: map[string]string{"user_id": userID, "presence": presence}})
 	})
-	if err == nil {
-		s.OnCommit()
+	if err != nil {
+		return "", err
 	}
-	return err
+	s.OnCommit()
+	return stored, nil
 }
 
 // SetExtension gives an operator their telephone extension (the number

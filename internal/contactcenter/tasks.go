@@ -226,6 +226,7 @@ type TaskFilter struct {
 	Status   string
 	Assignee string
 	Queue    string
+	Request  string // the request the tasks belong to
 	Overdue  bool
 	IDs      []string
 	Before   string
@@ -251,6 +252,9 @@ func (s *Service) FindTasks(ctx context.Context, f TaskFilter) ([]Task, string, 
 	}
 	if f.Queue != "" {
 		lq.eq("t.queue_id =", f.Queue)
+	}
+	if f.Request != "" {
+		lq.eq("t.request_id =", f.Request)
 	}
 	if f.Overdue {
 		lq.eq("t.status = 'open' AND t.due_at <", s.Now().UTC())

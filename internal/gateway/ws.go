@@ -99,18 +99,44 @@ func (h *hub) countLocked(userID string) int {
 	return n
 }
 
-// setPresence marks an operator online with their first socket and
-// offline when their last one closes: assignment never waits on someone
-// who closed the window.
+// setPresence tells the contact center that an operator's first socket
+// opened ("online") or their last one closed ("offline"): assignment never
+// waits on someone who closed the window. An opening only turns offline
+// into online, so an operator who stepped away stays away in a new tab. A
+// closing counts only if no socket is back after a grace period: reloading
+// the page closes its socket a moment before the new page opens one, and
+// that should neither show the operator offline nor undo their "away".
 func (g *Gateway) setPresence(u User, presence string) {
 	if u.ID == "" || !contains(u.Permissions, perm.RequestsRead) {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+	const grace = 5 * time.Second
 	p := principal.Principal{UserID: u.ID, Login: u.Login, Role: u.Role, Permissions: u.Permissions}
-	if err := g.cc.call(ctx, http.MethodPut, "/presence", p, map[string]string{"presence": presence}, nil); err != nil {
+	put := func(body map[string]string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return g.cc.call(ctx, http.MethodPut, "/presence", p, body, nil)
+	}
+	if presence == "online" {
+		if err := put(map[string]string{"presence": "online", "if": "offline"}); err != nil {
+			slog.Warn("gateway: presence not recorded", "err", err)
+		}
+		return
+	}
+	time.Sleep(grace)
+	if _, back := g.hub.user(u.ID); back {
+		return
+	}
+	if err := put(map[string]string{"presence": presence}); err != nil {
 		slog.Warn("gateway: presence not recorded", "err", err)
+		return
+	}
+	// A socket that opened while this was on its way found the operator
+	// not yet offline and left the presence alone.
+	if _, back := g.hub.user(u.ID); back {
+		if err := put(map[string]string{"presence": "online", "if": "offline"}); err != nil {
+			slog.Warn("gateway: presence not recorded", "err", err)
+		}
 	}
 }
 
