@@ -4,9 +4,12 @@
 // operator an extension on /admin/queues/; the test then posts signed Standard Webhooks events
 // (HMAC-SHA256 of "id.timestamp.body" under the whsec_ key) as the PBX would. A ringing call pops
 // up for the operator, masked as the operator may see it; "Создать заявку" opens the new request,
-// which the operator moves on and comments; a missed call becomes a callback task, live in the
-// operator's inbox and on the supervisor's board; the operator steps away and the board shows it;
-// the call log shows both calls and follows the first one to its end live.
+// which the operator moves on and comments; the request's page lists its own tasks (one made
+// there, one made elsewhere arriving live, not another request's); a missed call becomes a
+// callback task, live in the operator's inbox and on the supervisor's board; the operator steps
+// away, the board shows it, and a reload keeps it; the call log shows both calls and follows the
+// first one to its end live. The supervisor also reorders two routing rules, and the order
+// survives a reload.
 //
 //   OKNO_URL=… OKNO_LOGIN=… OKNO_PASSWORD=… OKNO_SUPERVISOR_LOGIN=… OKNO_SUPERVISOR_PASSWORD=…
 //   OKNO_PBX_ADMIN_LOGIN=… OKNO_PBX_ADMIN_PASSWORD=… node e2e/calls.e2e.mjs
@@ -14,7 +17,8 @@
 // Env: OKNO_URL; OKNO_LOGIN / OKNO_PASSWORD (an operator: calls.read, no patients.read_pd);
 // OKNO_SUPERVISOR_LOGIN / OKNO_SUPERVISOR_PASSWORD (a supervisor: board.read, queues.manage);
 // OKNO_PBX_ADMIN_LOGIN / OKNO_PBX_ADMIN_PASSWORD (an admin without 2FA yet, whom it enrolls);
-// CHROMIUM_PATH. Screenshots: e2e/artifacts/{telephony-secret,telephony,queues,call-popup,call-request,board,calls}.png.
+// CHROMIUM_PATH. Screenshots: e2e/artifacts/{telephony-secret,telephony,queues,routing,call-popup,call-request,
+// request-tasks,board,presence-reload,calls}.png.
 // Phone numbers are random test numbers; they are compared, never printed.
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -204,6 +208,35 @@ async function main() {
       await shot(supPage, 'queues');
     });
 
+    await step('the supervisor adds two routing rules and moves the second above the first; the order survives a reload', async () => {
+      // Sources no form uses: these rules never route the test's requests.
+      const [first, second] = [`e2e-first-${digits(4)}`, `e2e-second-${digits(4)}`];
+      const section = supPage.getByTestId('routing');
+      for (const source of [first, second]) {
+        await section.getByTestId('routing-add').click();
+        const row = section.getByTestId('routing-row').last();
+        await row.getByTestId('routing-source').fill(source);
+        await row.getByTestId('routing-queue').click();
+        await supPage.getByRole('option', { name: 'Запись (e2e)' }).click();
+      }
+      await section.getByTestId('routing-save').click();
+      await section.getByTestId('routing-saved').waitFor();
+      const order = () =>
+        section.getByTestId('routing-source').evaluateAll((inputs, mine) => inputs.map((i) => i.value).filter((v) => mine.includes(v)), [first, second]);
+      check((await order()).join() === [first, second].join(), `saved order: ${await order()}`);
+      const secondRow = section.getByTestId('routing-row').filter({ has: supPage.locator(`input[value=${attr(second)}]`) });
+      const up = secondRow.getByRole('button', { name: /проверять раньше/ });
+      check((await up.getAttribute('aria-label'))?.startsWith('Правило '), 'the move-up button has no Russian label');
+      await up.click();
+      await section.getByTestId('routing-saved').waitFor();
+      check((await order()).join() === [second, first].join(), `order after the move: ${await order()}`);
+      await supPage.reload();
+      await section.getByTestId('routing-row').first().waitFor();
+      check((await order()).join() === [second, first].join(), `order after a reload: ${await order()}`);
+      await section.scrollIntoViewIfNeeded();
+      await shot(supPage, 'routing');
+    });
+
     await step('the operator signs in: presence online, no board for an operator', async () => {
       await signIn(opPage, OPERATOR, OPERATOR_PASSWORD);
       await opPage.locator('[data-testid="presence-switch"][data-value="online"]').waitFor();
@@ -251,6 +284,38 @@ async function main() {
       await shot(opPage, 'call-request');
     });
 
+    await step('the request’s tasks: one made here, one made elsewhere arrives live, another request’s is not listed', async () => {
+      const panel = opPage.getByTestId('request-tasks');
+      await panel.getByText('Задач нет').waitFor();
+      await panel.getByTestId('task-add').click();
+      await panel.getByTestId('task-note').fill('Напомнить о подготовке к анализам');
+      await panel.getByTestId('task-create').click();
+      await panel.getByTestId('request-task').filter({ hasText: 'подготовке к анализам' }).waitFor();
+      // Elsewhere (another tab, the API): a task of this request, and one of another request of the same caller.
+      const req = op.context.request;
+      const csrf = (await op.context.cookies(BASE)).find((c) => c.name === 'okno_csrf')?.value ?? '';
+      const post = async (url, data) => {
+        const res = await req.post(BASE + url, { data, headers: { 'X-CSRF-Token': csrf } });
+        check(res.ok(), `POST ${url}: ${res.status()}`);
+        return res.json();
+      };
+      const detail = await (await req.get(`${BASE}/api/v1/requests/${requestId}`)).json();
+      const other = await post('/api/v1/requests', { contact_id: detail.contact.id, channel: 'phone', message: 'Другой вопрос (e2e)' });
+      const due = new Date(Date.now() + 3 * 3600_000).toISOString();
+      await post('/api/v1/tasks', { kind: 'follow_up', request_id: other.id, due_at: due, note: 'Задача другой заявки' });
+      await post('/api/v1/tasks', { kind: 'follow_up', request_id: requestId, due_at: due, note: 'Задача из другой вкладки' });
+      await panel.getByTestId('request-task').filter({ hasText: 'из другой вкладки' }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+      check((await panel.getByTestId('request-task').count()) === 2, 'the request shows tasks that are not its own');
+      check(!(await panel.innerText()).includes('другой заявки'), 'another request’s task is listed');
+      // Read again from the API: the same two.
+      await opPage.reload();
+      await opPage.locator(`[data-testid="request-detail"][data-id=${attr(requestId)}]`).waitFor();
+      await panel.getByTestId('request-task').filter({ hasText: 'из другой вкладки' }).waitFor();
+      check((await panel.getByTestId('request-task').count()) === 2, 'after a reload the request shows other tasks');
+      await panel.scrollIntoViewIfNeeded();
+      await shot(opPage, 'request-tasks');
+    });
+
     await step('click-to-call through a PBX that only reports calls: the server’s reason is shown', async () => {
       await opPage.getByTestId('request-detail').getByTestId('dial-button').first().click();
       const note = opPage.locator('.mantine-Notification-root').filter({ hasText: 'Не удалось позвонить' });
@@ -283,10 +348,28 @@ async function main() {
       await shot(supPage, 'board');
     });
 
-    await step('the operator steps away: the board follows live', async () => {
+    await step('the operator steps away: the board follows live, and a reload keeps it', async () => {
       await opPage.getByTestId('presence-switch').getByText('Отошёл', { exact: true }).click();
       await opPage.locator('[data-testid="presence-switch"][data-value="away"]').waitFor();
       await supPage.locator(`[data-testid="board-operator"][data-login=${attr(OPERATOR)}][data-presence="away"]`).waitFor({ timeout: LIVE_TIMEOUT_MS });
+      // A reload closes the page's socket and opens another: still away, on the switch and the board.
+      await opPage.reload();
+      await opPage.locator('[data-testid="conn-status"][data-state="live"]').waitFor();
+      const shown = await opPage.waitForFunction(() => {
+        const v = document.querySelector('[data-testid="presence-switch"]')?.getAttribute('data-value');
+        return v && v !== 'unknown' ? v : null;
+      });
+      check((await shown.jsonValue()) === 'away', `after a reload the switch shows ${await shown.jsonValue()}`);
+      const stored = await opPage.evaluate(async (login) => {
+        const r = await fetch('/api/v1/operators');
+        return (await r.json()).items.find((o) => o.login === login)?.presence;
+      }, OPERATOR);
+      check(stored === 'away', `after a reload the operator is ${stored}`);
+      check(
+        (await supPage.locator(`[data-testid="board-operator"][data-login=${attr(OPERATOR)}]`).getAttribute('data-presence')) === 'away',
+        'after the reload the board does not show the operator away',
+      );
+      await shot(opPage, 'presence-reload');
       await opPage.getByTestId('presence-switch').getByText('На месте', { exact: true }).click();
       await supPage.locator(`[data-testid="board-operator"][data-login=${attr(OPERATOR)}][data-presence="online"]`).waitFor({ timeout: LIVE_TIMEOUT_MS });
     });

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  applyTaskFrame,
   callerLabel,
   callOutcomeKey,
   formatDuration,
   fromLocalInput,
   mergeTimeline,
   minutesToSeconds,
+  moveRule,
   newPbxBody,
   recordingHref,
   secondsToMinutes,
@@ -15,6 +17,8 @@ import {
   toLocalInput,
   weekFormOf,
   type HoursSpec,
+  type RoutingRule,
+  type Task,
 } from './cc';
 import { queryOf } from './ccApi';
 
@@ -174,5 +178,80 @@ describe('queryOf', () => {
     expect(queryOf({ kind: 'callback', status: '', overdue: false, assignee: undefined, limit: 50 })).toBe('?kind=callback&limit=50');
     expect(queryOf({ overdue: true, ids: ['a', 'b'] })).toBe('?overdue=true&ids=a%2Cb');
     expect(queryOf({})).toBe('');
+  });
+});
+
+describe('routing rules in order', () => {
+  const rule = (id: string, position: number): RoutingRule => ({ id, position, channel: '', line: '', source: id, specialty: '', branch: '', queue_id: 'q' });
+  const rules = [rule('a', 0), rule('b', 1), rule('c', 2)];
+  const order = (rs: RoutingRule[]) => rs.map((r) => `${r.id}${r.position}`).join(' ');
+
+  it('moves a rule up or down and numbers the list again', () => {
+    expect(order(moveRule(rules, 2, -1))).toBe('a0 c1 b2');
+    expect(order(moveRule(rules, 0, 1))).toBe('b0 a1 c2');
+    expect(order(moveRule(moveRule(rules, 2, -1), 1, -1))).toBe('c0 a1 b2');
+  });
+
+  it('changes nothing past either end, and never the list it was given', () => {
+    expect(order(moveRule(rules, 0, -1))).toBe('a0 b1 c2');
+    expect(order(moveRule(rules, 2, 1))).toBe('a0 b1 c2');
+    expect(order(moveRule(rules, 5, -1))).toBe('a0 b1 c2');
+    moveRule(rules, 1, 1);
+    expect(order(rules)).toBe('a0 b1 c2');
+  });
+
+  it('numbers a list saved out of order (new rules at position 0) by where the rules stand', () => {
+    const drafted = [rule('a', 0), { ...rule('new', 0), id: undefined }, rule('b', 1)];
+    expect(moveRule(drafted, 1, 1).map((r) => [r.source, r.position])).toEqual([
+      ['a', 0],
+      ['b', 1],
+      ['new', 2],
+    ]);
+  });
+});
+
+describe('a request\'s tasks kept live', () => {
+  const task = (id: string, requestId: string, updated: string, status = 'open'): Task => ({
+    id,
+    kind: 'follow_up',
+    status,
+    contact: null,
+    request_id: requestId,
+    call_id: '',
+    queue_id: '',
+    assignee_id: '',
+    note: '',
+    attempts: 0,
+    due_at: '2026-11-24T10:00:00Z',
+    overdue: false,
+    remind_at: null,
+    escalated_at: null,
+    created_at: '2026-11-24T08:00:00Z',
+    updated_at: updated,
+    closed_at: null,
+    closed_by: '',
+    close_reason: '',
+  });
+  const list = [task('t2', 'r1', '2026-11-24T09:00:00Z'), task('t1', 'r1', '2026-11-24T09:00:00Z')];
+  const ids = (ts: Task[]) => ts.map((t) => `${t.id}:${t.status}`).join(' ');
+
+  it('puts a new task of the request on top', () => {
+    expect(ids(applyTaskFrame(list, task('t3', 'r1', '2026-11-24T09:05:00Z'), 'r1'))).toBe('t3:open t2:open t1:open');
+  });
+
+  it('ignores tasks of other requests', () => {
+    expect(ids(applyTaskFrame(list, task('t9', 'r2', '2026-11-24T09:05:00Z'), 'r1'))).toBe('t2:open t1:open');
+  });
+
+  it('replaces a task in place with its newer state', () => {
+    expect(ids(applyTaskFrame(list, task('t1', 'r1', '2026-11-24T09:05:00Z', 'done'), 'r1'))).toBe('t2:open t1:done');
+  });
+
+  it('keeps the newer copy when a frame trails the list', () => {
+    expect(ids(applyTaskFrame(list, task('t1', 'r1', '2026-11-24T08:30:00Z', 'done'), 'r1'))).toBe('t2:open t1:open');
+  });
+
+  it('drops a task moved to another request', () => {
+    expect(ids(applyTaskFrame(list, task('t2', 'r2', '2026-11-24T09:05:00Z'), 'r1'))).toBe('t1:open');
   });
 });

@@ -94,6 +94,18 @@ export interface TaskPage {
   next_cursor: string | null;
 }
 
+/**
+ * A request's task list after a task frame: the task replaces its copy unless that copy is newer
+ * (a frame can trail the list it arrives after), a new one of the request joins at the top, and
+ * one that no longer belongs to the request (moved by a merge) leaves.
+ */
+export function applyTaskFrame(list: readonly Task[], task: Task, requestId: string): Task[] {
+  const held = list.find((x) => x.id === task.id);
+  if (held && Date.parse(held.updated_at) > Date.parse(task.updated_at)) return [...list];
+  if (task.request_id !== requestId) return list.filter((x) => x.id !== task.id);
+  return held ? list.map((x) => (x.id === task.id ? task : x)) : [task, ...list];
+}
+
 export interface NewTask {
   kind: TaskKind;
   request_id?: string;
@@ -167,6 +179,19 @@ export interface RoutingRule {
   specialty: string;
   branch: string;
   queue_id: string;
+}
+
+/**
+ * The rules with the one at index moved one place up (-1) or down (+1), numbered again in their new
+ * order (the order they are tried). Moving past either end changes nothing.
+ */
+export function moveRule(rules: readonly RoutingRule[], index: number, by: -1 | 1): RoutingRule[] {
+  const to = index + by;
+  const out = [...rules];
+  if (index >= 0 && index < rules.length && to >= 0 && to < rules.length) {
+    [out[index], out[to]] = [out[to], out[index]];
+  }
+  return out.map((r, i) => (r.position === i ? r : { ...r, position: i }));
 }
 
 export interface LostReason {

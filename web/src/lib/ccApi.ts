@@ -38,6 +38,7 @@ export interface TaskQuery {
   status?: string;
   queue?: string;
   assignee?: string;
+  request_id?: string;
   overdue?: boolean;
   cursor?: string | null;
   limit?: number;
@@ -65,7 +66,7 @@ export const ccApi = {
   updateTask: (id: string, c: TaskChange) => apiFetch<Task>(`/api/v1/tasks/${seg(id)}`, { method: 'PATCH', body: c }),
 
   operators: (signal?: AbortSignal) => apiFetch<Items<OperatorView>>('/api/v1/operators', { signal }),
-  setPresence: (presence: string) => apiFetch<{ presence: string }>('/api/v1/presence', { method: 'PUT', body: { presence } }),
+  setPresence: (presence: 'online' | 'away') => apiFetch<{ presence: string }>('/api/v1/presence', { method: 'PUT', body: { presence } }),
   setExtension: (userId: string, extension: string) =>
     apiFetch<{ extension: string }>(`/api/v1/operators/${seg(userId)}/extension`, { method: 'PUT', body: { extension } }),
 

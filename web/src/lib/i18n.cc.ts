@@ -308,6 +308,9 @@ export const ccRu = {
   'routing.pickQueue': 'Очередь',
   'routing.add': 'Добавить правило',
   'routing.remove': 'Удалить правило',
+  'routing.up': 'Правило {n}: проверять раньше',
+  'routing.down': 'Правило {n}: проверять позже',
+  'routing.moveHint': 'Стрелки меняют порядок и сразу сохраняют список.',
   'routing.empty': 'Правил нет: заявки идут в очередь своей формы или АТС.',
 
   'lost.title': 'Причины отказа',
@@ -631,6 +634,9 @@ export const ccEn: Record<CcKey, string> = {
   'routing.pickQueue': 'Queue',
   'routing.add': 'Add a rule',
   'routing.remove': 'Remove the rule',
+  'routing.up': 'Rule {n}: try earlier',
+  'routing.down': 'Rule {n}: try later',
+  'routing.moveHint': 'The arrows change the order and save the list at once.',
   'routing.empty': 'No rules: requests go to their form’s or PBX’s queue.',
 
   'lost.title': 'Lost reasons',

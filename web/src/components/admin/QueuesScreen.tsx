@@ -18,10 +18,11 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { useResource } from '@/hooks/useResource';
 import {
   minutesToSeconds,
+  moveRule,
   secondsToMinutes,
   specFromWeekForm,
   splitMinutes,
@@ -282,20 +283,32 @@ function RoutingSection() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
+  // The arrow to focus once a moved rule is in its new place: the rows are drawn anew when
+  // the saved list comes back (the server numbers the rules afresh), and keyboard users
+  // should stay on the rule they are moving.
+  const refocus = useRef<{ index: number; by: -1 | 1 } | null>(null);
+  const arrows = useRef(new Map<string, HTMLButtonElement>());
   useEffect(() => {
     if (rules.data) setDraft(rules.data.rules);
   }, [rules.data]);
+  useEffect(() => {
+    const f = refocus.current;
+    if (!f || !draft || busy) return;
+    refocus.current = null;
+    const arrow = (by: -1 | 1) => arrows.current.get(`${f.index}:${by}`);
+    const el = arrow(f.by);
+    (el && !el.disabled ? el : arrow(f.by === -1 ? 1 : -1))?.focus();
+  }, [draft, busy]);
 
   const edit = (i: number, patch: Partial<RoutingRule>) => {
     setSaved(false);
     setDraft((d) => (d ?? []).map((r, j) => (j === i ? { ...r, ...patch } : r)));
   };
-  const save = async () => {
-    if (!draft) return;
+  const persist = async (list: RoutingRule[]) => {
     setBusy(true);
     setError(null);
     try {
-      const r = await ccApi.saveRoutingRules(draft.map((r, i) => ({ ...r, position: i })));
+      const r = await ccApi.saveRoutingRules(list.map((r, i) => ({ ...r, position: i })));
       setDraft(r.rules);
       setSaved(true);
     } catch (err) {
@@ -303,6 +316,20 @@ function RoutingSection() {
     } finally {
       setBusy(false);
     }
+  };
+  // The order is what routing tries, so a move is saved at once (with the rest of the list:
+  // the API stores the list as a whole). If that fails, the moved draft stays for Save.
+  const move = (i: number, by: -1 | 1) => {
+    if (!draft) return;
+    const next = moveRule(draft, i, by);
+    setSaved(false);
+    setDraft(next);
+    refocus.current = { index: i + by, by };
+    void persist(next);
+  };
+  const arrowRef = (i: number, by: -1 | 1) => (el: HTMLButtonElement | null) => {
+    if (el) arrows.current.set(`${i}:${by}`, el);
+    else arrows.current.delete(`${i}:${by}`);
   };
   const queueData = queues.map((q) => ({ value: q.id, label: q.name }));
   const channelData = [{ value: 'any', label: t('routing.any') }, ...CHANNELS.map((c) => ({ value: c, label: t(`channel.${c}`) }))];
@@ -329,30 +356,65 @@ function RoutingSection() {
               </Table.Thead>
               <Table.Tbody>
                 {draft.map((r, i) => (
-                  <Table.Tr key={r.id ?? `new-${i}`}>
+                  <Table.Tr key={r.id ?? `new-${i}`} data-testid="routing-row" data-position={i}>
                     <Table.Td>{i + 1}</Table.Td>
                     <Table.Td>
-                      <Select size="xs" data={channelData} value={r.channel || 'any'} onChange={(v) => edit(i, { channel: !v || v === 'any' ? '' : v })} allowDeselect={false} w={140} />
+                      <Select size="xs" data={channelData} value={r.channel || 'any'} onChange={(v) => edit(i, { channel: !v || v === 'any' ? '' : v })} allowDeselect={false} w={140} aria-label={t('routing.channel')} />
                     </Table.Td>
                     <Table.Td>
-                      <TextInput size="xs" value={r.line} placeholder="+73432000000" onChange={(e) => edit(i, { line: e.currentTarget.value })} />
+                      <TextInput size="xs" value={r.line} placeholder="+73432000000" onChange={(e) => edit(i, { line: e.currentTarget.value })} aria-label={t('routing.line')} />
                     </Table.Td>
                     <Table.Td>
-                      <TextInput size="xs" value={r.source} onChange={(e) => edit(i, { source: e.currentTarget.value })} />
+                      <TextInput size="xs" value={r.source} onChange={(e) => edit(i, { source: e.currentTarget.value })} aria-label={t('routing.source')} data-testid="routing-source" />
                     </Table.Td>
                     <Table.Td>
-                      <TextInput size="xs" value={r.specialty} onChange={(e) => edit(i, { specialty: e.currentTarget.value })} />
+                      <TextInput size="xs" value={r.specialty} onChange={(e) => edit(i, { specialty: e.currentTarget.value })} aria-label={t('routing.specialty')} />
                     </Table.Td>
                     <Table.Td>
-                      <TextInput size="xs" value={r.branch} onChange={(e) => edit(i, { branch: e.currentTarget.value })} />
+                      <TextInput size="xs" value={r.branch} onChange={(e) => edit(i, { branch: e.currentTarget.value })} aria-label={t('routing.branch')} />
                     </Table.Td>
                     <Table.Td>
-                      <Select size="xs" data={queueData} value={r.queue_id || null} onChange={(v) => edit(i, { queue_id: v ?? '' })} placeholder={t('routing.pickQueue')} w={160} />
+                      <Select
+                        size="xs"
+                        data={queueData}
+                        value={r.queue_id || null}
+                        onChange={(v) => edit(i, { queue_id: v ?? '' })}
+                        placeholder={t('routing.pickQueue')}
+                        w={160}
+                        aria-label={t('routing.queue')}
+                        data-testid="routing-queue"
+                      />
                     </Table.Td>
                     <Table.Td>
-                      <ActionIcon variant="subtle" color="red" aria-label={t('routing.remove')} onClick={() => setDraft((d) => (d ?? []).filter((_, j) => j !== i))}>
-                        ×
-                      </ActionIcon>
+                      <Group gap={2} wrap="nowrap">
+                        <ActionIcon
+                          ref={arrowRef(i, -1)}
+                          variant="subtle"
+                          color="gray"
+                          aria-label={t('routing.up', { n: i + 1 })}
+                          title={t('routing.up', { n: i + 1 })}
+                          disabled={i === 0 || busy}
+                          onClick={() => move(i, -1)}
+                          data-testid="routing-up"
+                        >
+                          ↑
+                        </ActionIcon>
+                        <ActionIcon
+                          ref={arrowRef(i, 1)}
+                          variant="subtle"
+                          color="gray"
+                          aria-label={t('routing.down', { n: i + 1 })}
+                          title={t('routing.down', { n: i + 1 })}
+                          disabled={i === draft.length - 1 || busy}
+                          onClick={() => move(i, 1)}
+                          data-testid="routing-down"
+                        >
+                          ↓
+                        </ActionIcon>
+                        <ActionIcon variant="subtle" color="red" aria-label={t('routing.remove')} onClick={() => setDraft((d) => (d ?? []).filter((_, j) => j !== i))}>
+                          ×
+                        </ActionIcon>
+                      </Group>
                     </Table.Td>
                   </Table.Tr>
                 ))}
@@ -364,18 +426,23 @@ function RoutingSection() {
               {t('routing.empty')}
             </Text>
           )}
+          {draft.length > 1 && (
+            <Text size="xs" c="dimmed">
+              {t('routing.moveHint')}
+            </Text>
+          )}
           <ProblemAlert error={error} />
           <Group justify="space-between">
-            <Button size="xs" variant="default" onClick={() => setDraft((d) => [...(d ?? []), { ...EMPTY_RULE }])} disabled={queueData.length === 0}>
+            <Button size="xs" variant="default" onClick={() => setDraft((d) => [...(d ?? []), { ...EMPTY_RULE }])} disabled={queueData.length === 0} data-testid="routing-add">
               {t('routing.add')}
             </Button>
             <Group gap="xs">
               {saved && (
-                <Text size="xs" c="teal">
+                <Text size="xs" c="teal" data-testid="routing-saved">
                   {t('common.saved')}
                 </Text>
               )}
-              <Button size="xs" onClick={() => void save()} loading={busy}>
+              <Button size="xs" onClick={() => void (draft && persist(draft))} loading={busy} data-testid="routing-save">
                 {t('common.save')}
               </Button>
             </Group>

@@ -2,7 +2,7 @@
 
 import { Badge, Button, Group, Paper, Stack, Text, Textarea, TextInput } from '@mantine/core';
 import { useEffect, useState } from 'react';
-import { fromLocalInput, toLocalInput, type Task } from '@/lib/cc';
+import { applyTaskFrame, fromLocalInput, toLocalInput, type Task } from '@/lib/cc';
 import { ccApi } from '@/lib/ccApi';
 import { useT, type MessageKey } from '@/lib/i18n';
 import { liveBus } from '@/lib/liveBus';
@@ -15,10 +15,22 @@ import { nameOf, useRoster } from '@/stores/roster';
 import { ProblemAlert } from '../common/ProblemAlert';
 import classes from './RequestView.module.css';
 
+/** Reads every page of a request's tasks (a request rarely has more than one). */
+async function loadRequestTasks(requestId: string, signal: AbortSignal): Promise<Task[]> {
+  const out: Task[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await ccApi.tasks({ request_id: requestId, limit: 200, cursor }, signal);
+    out.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return out;
+}
+
 /**
  * The request's tasks: a follow-up is created with a due time and an optional reminder; an
- * open task is completed or cancelled here. Tasks are found through the contact's history (the
- * API lists tasks by id) and kept live by the task frames.
+ * open task is completed or cancelled here. The list is the API's tasks of this request, kept
+ * live by the task frames and read again after a reconnect (frames may have been missed).
  */
 export function RequestTasks({ item }: { item: PatientRequest }) {
   const t = useT();
@@ -33,35 +45,44 @@ export function RequestTasks({ item }: { item: PatientRequest }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const manage = can(user, 'tasks.manage');
-  const contactId = item.contact?.id ?? '';
 
   useEffect(() => {
-    const ctl = new AbortController();
+    let ctl = new AbortController();
+    // Frames that arrive while a read is on its way are applied to what it brings.
+    let early: Task[] | null = null;
+    const load = () => {
+      ctl.abort();
+      const mine = (ctl = new AbortController());
+      early = [];
+      setLoadError(null);
+      loadRequestTasks(item.id, mine.signal)
+        .then((list) => {
+          if (mine.signal.aborted) return;
+          const held = early ?? [];
+          early = null;
+          setTasks(held.reduce((l, k) => applyTaskFrame(l, k, item.id), list));
+        })
+        .catch((err) => {
+          if (mine.signal.aborted) return;
+          early = null;
+          setLoadError(err);
+        });
+    };
     setTasks(null);
-    setLoadError(null);
-    (async () => {
-      const card = await ccApi.contactCard(contactId, ctl.signal);
-      const ids = card.timeline.filter((x) => x.kind === 'task').map((x) => x.id);
-      if (ids.length === 0) return [];
-      const page = await ccApi.tasks({ ids: ids.slice(0, 200), limit: 200 }, ctl.signal);
-      return page.items.filter((k) => k.request_id === item.id);
-    })()
-      .then((list) => !ctl.signal.aborted && setTasks(list))
-      .catch((err) => !ctl.signal.aborted && setLoadError(err));
-    const off = liveBus.onFrame((f) => {
+    load();
+    const offFrame = liveBus.onFrame((f) => {
       if (!f.type.startsWith('task.')) return;
       const k = f.data as Task;
-      if (k.request_id !== item.id) return;
-      setTasks((list) => {
-        const rest = (list ?? []).filter((x) => x.id !== k.id);
-        return [k, ...rest];
-      });
+      if (early) early.push(k);
+      else setTasks((list) => (list ? applyTaskFrame(list, k, item.id) : list));
     });
+    const offOpen = liveBus.onOpen(load);
     return () => {
       ctl.abort();
-      off();
+      offFrame();
+      offOpen();
     };
-  }, [item.id, contactId]);
+  }, [item.id]);
 
   const openForm = () => {
     setAdding(true);
