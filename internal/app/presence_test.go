@@ -202,3 +202,39 @@ func namesField(body map[string]any, field string) bool {
 	}
 	return false
 }
+
+// Okno stopping marks the operators whose windows it closes offline, so
+// that after a restart nobody counts as online for assignment until their
+// window reconnects.
+func TestSystemStopMarksOperatorsOffline(t *testing.T) {
+	forEachProfile(t, func(t *testing.T, pr profile) {
+		a := startProfile(t, pr)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		sup := a.browser()
+		sup.login("supervisor")
+		op := a.browser()
+		op.login("operator")
+		ws := op.dialWS(ctx)
+		defer ws.CloseNow()
+		readFrame(t, ctx, ws) // hello
+		var opID string
+		waitUntil(t, "the operator online", func() bool {
+			for _, o := range roster(t, sup) {
+				if o.Login == "operator" {
+					opID = o.UserID
+					return o.Presence == "online"
+				}
+			}
+			return false
+		})
+		a.stop()
+
+		again := boot(t, a.cfg, false)
+		sup2 := again.browser()
+		sup2.login("supervisor")
+		if p := presenceOf(t, sup2, opID); p != "offline" {
+			t.Fatalf("after a restart the operator whose window Okno closed is %q, want offline", p)
+		}
+	})
+}

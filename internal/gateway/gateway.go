@@ -14,6 +14,7 @@ import (
 	"net/http/httputil"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -80,7 +81,10 @@ type Gateway struct {
 	handler  http.Handler
 	metrics  *metrics
 	static   *static
-	started  time.Time // events published since are followed
+	started  time.Time     // events published since are followed
+	stopping chan struct{} // closed when Run's context ends
+	// presencePending counts operators being marked offline.
+	presencePending atomic.Int64
 }
 
 // Route is one line of the route table: every /api/v1 route names the
@@ -115,6 +119,7 @@ func New(cfg Config) *Gateway {
 		login:    newLimiter(cfg.LoginRatePerMin),
 		metrics:  newMetrics(cfg.Registry),
 		started:  time.Now(),
+		stopping: make(chan struct{}),
 	}
 	g.hub = newHub(g.metrics)
 	g.static = newStatic(cfg.UI)
@@ -253,7 +258,14 @@ func (g *Gateway) Run(ctx context.Context) {
 		g.pushEvents(ctx)
 	}
 	<-ctx.Done()
+	close(g.stopping)
 	g.hub.closeAll()
+	// Operators whose sockets just closed are marked offline before the
+	// services stop: after a restart nobody is left online who is not.
+	deadline := time.Now().Add(5 * time.Second)
+	for (g.hub.size() > 0 || g.presencePending.Load() > 0) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // guard authenticates and authorizes a route, limits its body and strips

@@ -123,7 +123,12 @@ func (g *Gateway) setPresence(u User, presence string) {
 		}
 		return
 	}
-	time.Sleep(grace)
+	// When Okno stops, the operator is offline now, while the contact
+	// center still answers.
+	select {
+	case <-time.After(grace):
+	case <-g.stopping:
+	}
 	if _, back := g.hub.user(u.ID); back {
 		return
 	}
@@ -265,6 +270,13 @@ func (h *hub) sendTo(id string, frame []byte) {
 	}
 }
 
+// size is how many sockets are connected.
+func (h *hub) size() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.clients)
+}
+
 func (h *hub) closeAll() {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -295,8 +307,13 @@ func (g *Gateway) handleWS(w http.ResponseWriter, r *http.Request) {
 		go g.setPresence(u, "online")
 	}
 	defer func() {
+		// Counted before the socket leaves the hub: Run waits, once the
+		// hub is empty, for the operators going offline.
+		g.presencePending.Add(1)
 		if g.hub.remove(c) == 0 {
-			go g.setPresence(u, "offline")
+			go func() { defer g.presencePending.Add(-1); g.setPresence(u, "offline") }()
+		} else {
+			g.presencePending.Add(-1)
 		}
 	}()
 	hello, _ := json.Marshal(Frame{Type: "hello", Data: map[string]User{"user": u}})
