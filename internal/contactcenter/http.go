@@ -1,6 +1,7 @@
 package contactcenter
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -156,10 +157,10 @@ func (s *Service) handleListRequests(w http.ResponseWriter, r *http.Request) {
 		fe = append(fe, problem.FieldError{Field: "queue", Message: "not a queue id"})
 	}
 	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
-		fe = append(fe, problem.FieldError{Field: "status", Message: "must be one of " + strings.Join(Statuses, ", ")})
+		fe = append(fe, problem.FieldError{Field: "status", Message: fmt.Sprintf("must be one of %s", strings.Join(Statuses, ", "))})
 	}
 	if f.Channel != "" && !slices.Contains(Channels, f.Channel) {
-		fe = append(fe, problem.FieldError{Field: "channel", Message: "must be one of " + strings.Join(Channels, ", ")})
+		fe = append(fe, problem.FieldError{Field: "channel", Message: fmt.Sprintf("must be one of %s", strings.Join(Channels, ", "))})
 	}
 	if f.Before != "" && !ids.Valid(f.Before) {
 		fe = append(fe, problem.FieldError{Field: "cursor", Message: "is not a cursor this API gave"})

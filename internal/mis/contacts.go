@@ -88,13 +88,13 @@ func (r *HTTPContactReader) Contact(ctx context.Context, p principal.Principal, 
 		return ContactInfo{}, problem.Field("contact_id", "no such contact")
 	case resp.StatusCode == http.StatusNotFound:
 		// A plain 404 is the router's: a contact center older than this endpoint.
-		return ContactInfo{}, &problem.Error{Code: problem.Unavailable, Message: "the contact center does not serve contact lookups yet (" + ContactPath + "{id})"}
+		return ContactInfo{}, &problem.Error{Code: problem.Unavailable, Message: fmt.Sprintf("the contact center does not serve contact lookups yet (%s{id})", ContactPath)}
 	case resp.StatusCode == http.StatusForbidden:
 		return ContactInfo{}, problem.New(problem.Forbidden, "reading the contact needs the permission contacts.read")
 	case resp.StatusCode == http.StatusServiceUnavailable && len(body) > 0:
 		var b problem.Body
 		_ = json.Unmarshal(body, &b)
-		return ContactInfo{}, &problem.Error{Code: problem.Unavailable, Message: "the contact center is unavailable: " + b.Detail}
+		return ContactInfo{}, &problem.Error{Code: problem.Unavailable, Message: fmt.Sprintf("the contact center is unavailable: %s", b.Detail)}
 	case resp.StatusCode != http.StatusOK:
 		return ContactInfo{}, &problem.Error{Code: problem.Unavailable, Message: "the contact center is unavailable",
 			Err: fmt.Errorf("contact center answered %d", resp.StatusCode)}

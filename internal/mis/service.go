@@ -651,7 +651,7 @@ func (s *Service) Cancel(ctx context.Context, p principal.Principal, id string) 
 		return a, nil
 	}
 	if a.Status != ApptBooked && a.Status != ApptConfirmed {
-		return Appointment{}, problem.New(problem.Conflict, "the appointment is "+a.Status+" and can no longer be cancelled")
+		return Appointment{}, problem.New(problem.Conflict, fmt.Sprintf("the appointment is %s and can no longer be cancelled", a.Status))
 	}
 	c, err := s.client()
 	if err != nil {
