@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/okno-crm/okno/internal/auditlog"
 	"github.com/okno-crm/okno/internal/events"
 	"github.com/okno-crm/okno/internal/ids"
 	"github.com/okno-crm/okno/internal/principal"
@@ -523,6 +524,116 @@ func TestStoreInternalContactForMatching(t *testing.T) {
 		var n int
 		if err := s.DB.R.QueryRow(`SELECT COUNT(*) FROM outbox WHERE subject = 'contactcenter.audit.recorded' AND payload LIKE '%patient_match%'`).Scan(&n); err != nil || n != 1 {
 			t.Fatalf("audit records of the read: %d (%v)", n, err)
+		}
+	})
+}
+
+// A contact merged into another is answered to the MIS service with where
+// it went and nothing of its own, whatever the purpose; linking and booking
+// get ids only, even for a contact that stands. Each read is audited with
+// its purpose.
+func TestStoreInternalContactMerged(t *testing.T) {
+	testenv.ForEachBackend(t, func(t *testing.T, b testenv.Backend) {
+		clock := &testClock{t: time.Date(2026, 11, 24, 10, 0, 0, 0, yekt)}
+		s, srv := newClockedService(t, b, clock)
+		ctx := context.Background()
+		p := genericPBX(t, s)
+		now := clock.Now()
+		postGeneric(t, srv, p, p.Secret, "m1", now, genericEvent("call.started", "m1", "+79123450021", now))
+		postGeneric(t, srv, p, p.Secret, "m2", now, genericEvent("call.started", "m2", "+79123450022", now))
+		calls, _, _ := s.FindCalls(ctx, CallFilter{Limit: 2})
+		if len(calls) != 2 || calls[0].Contact == nil || calls[1].Contact == nil || calls[0].Contact.ID == calls[1].Contact.ID {
+			t.Fatal("no two contacts from the calls")
+		}
+		survivor, merged := calls[0].Contact.ID, calls[1].Contact.ID
+		if err := s.MergeContacts(ctx, "sup", merged, survivor); err != nil {
+			t.Fatal(err)
+		}
+		get := func(id, purpose string) (int, map[string]any) {
+			t.Helper()
+			req, _ := http.NewRequest("GET", srv.URL+"/internal/contacts/"+id+"?purpose="+purpose, nil)
+			req.Header.Set(principal.HeaderUserID, "op-1")
+			req.Header.Set(principal.HeaderPermissions, "contacts.read")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var out map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&out)
+			return resp.StatusCode, out
+		}
+		idsOnly := func(out map[string]any) bool {
+			_, hasName := out["name"]
+			_, hasPhones := out["phones"]
+			return len(out) == 2 && !hasName && !hasPhones
+		}
+		for _, purpose := range []string{"patient_match", "patient_register", "patient_link", "appointment_book"} {
+			st, out := get(merged, purpose)
+			if st != 200 || out["id"] != merged || out["merged_into"] != survivor || !idsOnly(out) {
+				t.Fatalf("the merged contact for %s: %d, keys %d, merged_into %v", purpose, st, len(out), out["merged_into"])
+			}
+		}
+		for _, purpose := range []string{"patient_link", "appointment_book"} {
+			st, out := get(survivor, purpose)
+			if st != 200 || out["id"] != survivor || out["merged_into"] != "" || !idsOnly(out) {
+				t.Fatalf("the survivor for %s: %d, keys %d", purpose, st, len(out))
+			}
+		}
+		// Matching the survivor reads its data: both numbers now.
+		st, out := get(survivor, "patient_match")
+		phones, _ := out["phones"].([]any)
+		if st != 200 || len(phones) != 2 || out["merged_into"] != nil && out["merged_into"] != "" {
+			t.Fatalf("the survivor for matching: %d, %d phones", st, len(phones))
+		}
+		if st, out := get(ids.New(), "patient_link"); st != 404 || out["code"] == nil {
+			t.Fatalf("an unknown contact: %d", st)
+		}
+		if st, _ := get(merged, "merge_check"); st != 422 {
+			t.Fatalf("an unknown purpose: %d", st)
+		}
+
+		// The audit: one record per read, with its purpose; the merged
+		// contact's reads name no field and say where it went.
+		rows, err := s.DB.R.Query(`SELECT payload FROM outbox WHERE subject = 'contactcenter.audit.recorded' ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		perPurpose := map[string]int{}
+		for rows.Next() {
+			var payload string
+			if err := rows.Scan(&payload); err != nil {
+				t.Fatal(err)
+			}
+			var env events.Envelope
+			if err := json.Unmarshal([]byte(payload), &env); err != nil {
+				t.Fatal(err)
+			}
+			var r auditlog.Record
+			if err := json.Unmarshal(env.Data, &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.Action != "contact.read" || r.Details["by_service"] != "mis" {
+				continue
+			}
+			if r.ActorID != "op-1" {
+				t.Fatalf("read audited under %q", r.ActorID)
+			}
+			perPurpose[r.Details["purpose"]]++
+			if r.ObjectID == merged && (len(r.Fields) != 0 || r.Details["merged_into"] != survivor) {
+				t.Fatalf("audit of a merged contact's read: fields %v, details %v", r.Fields, r.Details)
+			}
+			if r.ObjectID == survivor && r.Details["purpose"] == "patient_link" && len(r.Fields) != 0 {
+				t.Fatalf("an ids-only read audited as seeing %v", r.Fields)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{"patient_match": 2, "patient_register": 1, "patient_link": 2, "appointment_book": 2}
+		if fmt.Sprint(perPurpose) != fmt.Sprint(want) {
+			t.Fatalf("audited reads per purpose: %v, want %v", perPurpose, want)
 		}
 	})
 }

@@ -1,6 +1,8 @@
 package contactcenter
 
 import (
+	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -31,6 +33,8 @@ func (s *Service) Handler(internalToken string) http.Handler {
 	// Service-to-service only (never routed by the gateway): the MIS
 	// service matches and registers patients from a contact, unmasked,
 	// audited as the operator who asked.
+	// A merged contact is answered with where it went (merged_into), never
+	// with its data.
 	mux.HandleFunc("GET /internal/contacts/{id}", principal.Require(perm.ContactsRead, s.handleInternalContact))
 	mux.HandleFunc("POST /contacts/{id}/reveal", principal.Require(perm.ContactsReveal, s.handleReveal))
 	mux.HandleFunc("POST /contacts/search", principal.Require(perm.ContactsRead, s.handleSearchContacts))
@@ -263,6 +267,19 @@ type ContactForService struct {
 	BirthDate string   `json:"birth_date"`
 }
 
+// ContactRef is a contact as a service that needs no data of it sees it:
+// whether it still stands or was merged, and into which contact.
+type ContactRef struct {
+	ID         string `json:"id"`
+	MergedInto string `json:"merged_into"`
+}
+
+// internalPurposes are the reasons another service may read a contact
+// for, recorded in the audit: true for those that need its data (matching
+// and registering a patient); linking a patient and booking only ask
+// whether the card was merged, and get ids only.
+var internalPurposes = map[string]bool{"patient_match": true, "patient_register": true, "patient_link": false, "appointment_book": false}
+
 func (s *Service) handleInternalContact(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !ids.Valid(id) {
@@ -270,11 +287,36 @@ func (s *Service) handleInternalContact(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	purpose := r.URL.Query().Get("purpose")
-	if purpose != "patient_match" && purpose != "patient_register" {
-		problem.Write(w, r, problem.Field("purpose", "must be patient_match or patient_register"))
+	needsData, known := internalPurposes[purpose]
+	if !known {
+		problem.Write(w, r, problem.Field("purpose", "must be patient_match, patient_register, patient_link or appointment_book"))
 		return
 	}
 	p := principal.From(r.Context())
+	var mergedInto string
+	err := s.DB.R.QueryRowContext(r.Context(), `SELECT merged_into FROM contacts WHERE id = $1`, id).Scan(&mergedInto)
+	if errors.Is(err, sql.ErrNoRows) {
+		problem.Write(w, r, problem.New(problem.NotFound, "no such contact"))
+		return
+	}
+	if err != nil {
+		problem.Write(w, r, fmt.Errorf("contactcenter: internal contact: %w", err))
+		return
+	}
+	// A merged card's data lives on with the survivor, which the caller
+	// reads next: nothing of the merged one is opened or answered.
+	if !needsData || mergedInto != "" {
+		details := map[string]string{"purpose": purpose, "by_service": "mis"}
+		if mergedInto != "" {
+			details["merged_into"] = mergedInto
+		}
+		if err := s.audit(r.Context(), p, auditlog.Record{Action: "contact.read", ObjectType: "contact", ObjectID: id, Details: details}); err != nil {
+			problem.Write(w, r, err)
+			return
+		}
+		httpapi.WriteJSON(w, http.StatusOK, ContactRef{ID: id, MergedInto: mergedInto})
+		return
+	}
 	full := p
 	full.Permissions = append(append([]string{}, p.Permissions...), perm.PatientsReadPD)
 	card, err := s.ContactCard(r.Context(), full, id)
