@@ -69,7 +69,9 @@ func TestSystemMISBooking(t *testing.T) {
 	}
 
 	slot := slots.Items[0]
-	book, _ := json.Marshal(map[string]string{"slot_id": slot.ID, "contact_id": ids.New(), "request_id": ids.New()})
+	// Bookings are for contacts the contact center knows (it tells merged ones).
+	contact := formContact(t, a, op, "8 912 345-67-31")
+	book, _ := json.Marshal(map[string]string{"slot_id": slot.ID, "contact_id": contact, "request_id": ids.New()})
 	r, body = op.do("POST", "/api/v1/mis/appointments", "application/json", book, csrf)
 	var appt struct {
 		ID     string    `json:"id"`
@@ -119,13 +121,13 @@ func TestSystemMISBooking(t *testing.T) {
 	// A booking retried with the same Idempotency-Key gets the first answer,
 	// not a "taken"; the key with another body is refused.
 	key := map[string]string{"X-CSRF-Token": csrf["X-CSRF-Token"], "Idempotency-Key": "booking-" + ids.New()}
-	again, _ := json.Marshal(map[string]string{"slot_id": slot.ID, "contact_id": ids.New()})
+	again, _ := json.Marshal(map[string]string{"slot_id": slot.ID, "contact_id": contact})
 	r1, b1 := op.do("POST", "/api/v1/mis/appointments", "application/json", again, key)
 	r2, b2 := op.do("POST", "/api/v1/mis/appointments", "application/json", again, key)
 	if r1.StatusCode != 201 || r2.StatusCode != 201 || r2.Header.Get("Idempotent-Replayed") != "true" || string(b1) != string(b2) {
 		t.Fatalf("retried booking: %d %s / %d %s", r1.StatusCode, b1, r2.StatusCode, b2)
 	}
-	other, _ := json.Marshal(map[string]string{"slot_id": slot.ID, "contact_id": ids.New()})
+	other, _ := json.Marshal(map[string]string{"slot_id": slot.ID, "contact_id": contact, "request_id": ids.New()})
 	r, body = op.do("POST", "/api/v1/mis/appointments", "application/json", other, key)
 	_ = json.Unmarshal(body, &prob)
 	if r.StatusCode != 422 || len(prob.Errors) != 1 || prob.Errors[0].Field != "Idempotency-Key" {
@@ -174,7 +176,7 @@ func TestSystemMISOutage(t *testing.T) {
 	if hits.Load() > 5 || last.Header.Get("Retry-After") == "" || !strings.Contains(string(lastBody), "MIS is unavailable") {
 		t.Fatalf("breaker: %d calls reached the MIS; last answer %v %s", hits.Load(), last.Header, lastBody)
 	}
-	book, _ := json.Marshal(map[string]string{"slot_id": "slot-1", "contact_id": ids.New()})
+	book, _ := json.Marshal(map[string]string{"slot_id": "slot-1", "contact_id": formContact(t, a, op, "8 912 345-67-32")})
 	if r, body := op.do("POST", "/api/v1/mis/appointments", "application/json", book, map[string]string{"X-CSRF-Token": op.cookie("okno_csrf")}); r.StatusCode != 503 {
 		t.Fatalf("booking while the MIS is down: %d %s", r.StatusCode, body)
 	}

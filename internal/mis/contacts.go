@@ -7,9 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/okno-crm/okno/internal/ids"
 	"github.com/okno-crm/okno/internal/principal"
 	"github.com/okno-crm/okno/internal/problem"
 )
@@ -28,12 +30,21 @@ type ContactInfo struct {
 	Phones    []string `json:"phones"`
 	Emails    []string `json:"emails"`
 	BirthDate string   `json:"birth_date"` // YYYY-MM-DD or empty
+	// MergedInto is the contact this one was merged into, or empty. A
+	// merged contact comes with its id and MergedInto only: its data lives
+	// on with the survivor, which is read instead.
+	MergedInto string `json:"merged_into"`
 }
 
-// Purposes the contact center records in its audit of a read.
+// Purposes the contact center records in its audit of a read. Linking and
+// booking only ask whether the contact still stands or was merged into
+// another (ids only, no personal data); matching and registering need the
+// contact's data.
 const (
 	PurposeMatch    = "patient_match"
 	PurposeRegister = "patient_register"
+	PurposeLink     = "patient_link"
+	PurposeBook     = "appointment_book"
 )
 
 // ContactReader reads a contact for the caller p, who must be allowed to
@@ -100,9 +111,54 @@ func (r *HTTPContactReader) Contact(ctx context.Context, p principal.Principal, 
 			Err: fmt.Errorf("contact center answered %d", resp.StatusCode)}
 	}
 	var c ContactInfo
-	if err := json.Unmarshal(body, &c); err != nil || c.ID != id {
+	if err := json.Unmarshal(body, &c); err != nil || c.ID != id || (c.MergedInto != "" && (!ids.Valid(c.MergedInto) || c.MergedInto == id)) {
 		return ContactInfo{}, &problem.Error{Code: problem.Unavailable, Message: "the contact center answered nonsense",
 			Err: fmt.Errorf("contact center: decode contact: %v", err)}
 	}
 	return c, nil
+}
+
+// maxMergeHops bounds the merges followed from the contact a caller names to
+// the card standing now. The contact center merges neither a merged card
+// nor into one, so a chain grows only when a survivor is merged in turn.
+const maxMergeHops = 4
+
+// standingContact reads the contact for p with the purpose and, when it was
+// merged, follows the merges to the card that stands now: a screen opened
+// before a merge still names the old card, and the person it meant is the
+// survivor's. It answers the standing card and the ids from the one named
+// to it, the named one first (a single id when it was never merged).
+func (s *Service) standingContact(ctx context.Context, p principal.Principal, id, purpose string) (ContactInfo, []string, error) {
+	cr, err := s.contacts()
+	if err != nil {
+		return ContactInfo{}, nil, err
+	}
+	chain := []string{id}
+	for {
+		c, err := cr.Contact(ctx, p, id, purpose)
+		if err != nil {
+			return ContactInfo{}, nil, err
+		}
+		if c.MergedInto == "" {
+			return c, chain, nil
+		}
+		if len(chain) > maxMergeHops || slices.Contains(chain, c.MergedInto) {
+			return ContactInfo{}, nil, problem.New(problem.Conflict, "the contact was merged into another card, and that one again: open the surviving card and retry")
+		}
+		id = c.MergedInto
+		chain = append(chain, id)
+	}
+}
+
+// mergeChain is standingContact's chain for a call that needs no data of the
+// contact (linking, booking). Without a contact reader (okno serve mis with
+// no OKNO_CONTACTCENTER_URL) merges cannot be told: the contact is taken as
+// named, as before merges were followed, and the merge event still moves
+// what was stored before it arrives.
+func (s *Service) mergeChain(ctx context.Context, p principal.Principal, id, purpose string) ([]string, error) {
+	if s.Contacts == nil {
+		return []string{id}, nil
+	}
+	_, chain, err := s.standingContact(ctx, p, id, purpose)
+	return chain, err
 }

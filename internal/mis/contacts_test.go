@@ -108,3 +108,33 @@ func tableExists(ctx context.Context, db *sql.DB, name string) bool {
 	_, err := db.ExecContext(ctx, `SELECT 1 FROM `+name+` WHERE 1 = 0`)
 	return err == nil
 }
+
+// The reader passes on where a merged contact went, and refuses an answer
+// that points nowhere sensible.
+func TestHTTPContactReaderMerged(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /internal/contacts/{id}", func(w http.ResponseWriter, r *http.Request) {
+		switch id := r.PathValue("id"); id {
+		case sonContact:
+			httpapi.WriteJSON(w, http.StatusOK, map[string]string{"id": id, "merged_into": motherContact})
+		case newContact:
+			httpapi.WriteJSON(w, http.StatusOK, map[string]string{"id": id, "merged_into": newContact})
+		default:
+			httpapi.WriteJSON(w, http.StatusOK, map[string]string{"id": id, "merged_into": "not-an-id"})
+		}
+	})
+	cc := httptest.NewServer(mux)
+	defer cc.Close()
+	base, _ := url.Parse(cc.URL)
+	r := &HTTPContactReader{BaseURL: base, Token: testToken}
+	ctx := context.Background()
+	c, err := r.Contact(ctx, operator, sonContact, PurposeLink)
+	if err != nil || c.ID != sonContact || c.MergedInto != motherContact {
+		t.Fatalf("a merged contact: %+v %v", c, err)
+	}
+	for _, id := range []string{newContact, motherContact} {
+		if _, err := r.Contact(ctx, operator, id, PurposeLink); problem.CodeOf(err) != problem.Unavailable {
+			t.Fatalf("merged into nonsense: %v", err)
+		}
+	}
+}

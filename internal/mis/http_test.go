@@ -269,7 +269,7 @@ func TestStoreMISHTTPRaceForOneSlot(t *testing.T) {
 					}
 				}
 				c := newAPI(t, s)
-				contactA, contactB := "0193a000-0000-7000-8000-0000000000a1", "0193a000-0000-7000-8000-0000000000b1"
+				contactA, contactB := motherContact, newContact // known to the fake contact center
 				book := func(slot, contact string) answer {
 					return c.do(operator, "POST", "/mis/appointments", map[string]string{"slot_id": slot, "contact_id": contact})
 				}
@@ -355,7 +355,7 @@ func TestStoreMISHTTPTwoBookingsOfOneSlot(t *testing.T) {
 					defer wg.Done()
 					<-start
 					codes[i] = c.do(operator, "POST", "/mis/appointments", map[string]string{"slot_id": slot,
-						"contact_id": "0193a000-0000-7000-8000-00000000000" + string(rune('1'+i))}).status
+						"contact_id": []string{motherContact, newContact}[i]}).status
 				}()
 			}
 			close(start)

@@ -20,13 +20,14 @@ const SubjectContactMerged = "contactcenter.contact.merged"
 
 // ApplyContactEvent applies an event of the contact center inside the
 // consumer's transaction (events.Consumer records the event id in the
-// inbox there too). A merge moves the merged-away contact's links to the
-// surviving contact, so that the survivor's card shows its patients. Other
+// inbox there too). A merge moves the merged-away contact's links and the
+// appointments kept for it to the surviving contact, so that the
+// survivor's card and list show its patients and appointments. Other
 // events are ignored.
 //
 // The handler is idempotent on its own as well: once applied, the merged
-// contact has no active link left, so applying the event again finds
-// nothing to move.
+// contact has no active link and no appointment left, so applying the
+// event again finds nothing to move.
 func (s *Service) ApplyContactEvent(ctx context.Context, tx *sql.Tx, e events.Envelope) error {
 	if e.Type != SubjectContactMerged {
 		return nil
@@ -44,7 +45,31 @@ func (s *Service) ApplyContactEvent(ctx context.Context, tx *sql.Tx, e events.En
 	if actor.UserID == "" {
 		actor.UserID = "system"
 	}
-	return s.moveLinks(ctx, tx, actor, d.MergedContactID, d.ContactID, e.ID)
+	if err := s.moveLinks(ctx, tx, actor, d.MergedContactID, d.ContactID, e.ID); err != nil {
+		return err
+	}
+	return s.moveAppointments(ctx, tx, d.MergedContactID, d.ContactID)
+}
+
+// moveAppointments puts the appointments kept for from (booked from Okno,
+// or taken in from the MIS for a patient linked to it) on into.
+//
+// A plain update, neither announced nor audited one by one, unlike a
+// link: an appointment's contact_id is where Okno files it (the index
+// GET /mis/appointments?contact_id= reads), not a fact of the MIS, which
+// books by patient and keeps the appointment as it was. No service keeps
+// appointments by contact: the contact center follows appointment events
+// by request (moved in place by the merge) and, for a no-show without one,
+// by the contact the event names, which from now on is the survivor. An
+// announcement would have no reader, and the move is the merge's own
+// consequence, audited by the contact center under the person who merged
+// (contact.merge), as its moves of requests and calls are.
+func (s *Service) moveAppointments(ctx context.Context, tx *sql.Tx, from, into string) error {
+	now := s.Now().UTC().Truncate(time.Microsecond)
+	if _, err := tx.ExecContext(ctx, `UPDATE appointments SET contact_id = $2, updated_at = $3 WHERE contact_id = $1`, from, into, now); err != nil {
+		return fmt.Errorf("mis: merge: move appointments: %w", err)
+	}
+	return nil
 }
 
 // moveLinks moves every active link of from to into. A link keeps its id,

@@ -175,18 +175,19 @@ func (s *Service) MatchPatients(ctx context.Context, p principal.Principal, cont
 	if !ids.Valid(contactID) {
 		return MatchAnswer{}, problem.Field("contact_id", "must be a contact id")
 	}
-	cr, err := s.contacts()
-	if err != nil {
+	if _, err := s.contacts(); err != nil {
 		return MatchAnswer{}, err
 	}
 	c, err := s.client()
 	if err != nil {
 		return MatchAnswer{}, err
 	}
-	contact, err := cr.Contact(ctx, p, contactID, PurposeMatch)
+	// A merged card is matched as the survivor it became.
+	contact, chain, err := s.standingContact(ctx, p, contactID, PurposeMatch)
 	if err != nil {
 		return MatchAnswer{}, err
 	}
+	contactID = contact.ID
 	found := map[string]Patient{}
 	own := map[string]bool{}
 	var order []string
@@ -210,7 +211,7 @@ func (s *Service) MatchPatients(ctx context.Context, p principal.Principal, cont
 		}
 		add(list)
 	}
-	linked, err := s.linkedPatients(ctx, contactID)
+	linked, err := s.linkedPatientsOf(ctx, chain)
 	if err != nil {
 		return MatchAnswer{}, err
 	}
@@ -316,6 +317,26 @@ func (s *Service) linkedPatients(ctx context.Context, contactID string) ([]strin
 	return out, nil
 }
 
+// linkedPatientsOf lists the patients linked to the standing contact of a
+// merge chain (the last id), then those still linked to the cards merged
+// into it: until the mis service has followed the merge event, their links
+// are still theirs, and they are the same person's.
+func (s *Service) linkedPatientsOf(ctx context.Context, chain []string) ([]string, error) {
+	out := []string{}
+	for i := len(chain) - 1; i >= 0; i-- {
+		list, err := s.linkedPatients(ctx, chain[i])
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range list {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out, nil
+}
+
 // links lists the contact's active links, oldest first.
 func (s *Service) links(ctx context.Context, contactID string) ([]Link, error) {
 	rows, err := s.DB.R.QueryContext(ctx, `SELECT id, contact_id, patient_id, linked_by, linked_at FROM patient_links
@@ -351,11 +372,26 @@ WHERE contact_id = $1 AND patient_id = $2 AND unlinked_at IS NULL`, contactID, p
 // false). The link, its event and its audit record are stored together;
 // then the patient's appointments are read into Okno (best effort), so
 // that the contact's list shows them at once.
+//
+// A contact merged into another is linked as the survivor, and the answer
+// is the link as stored (its contact_id the survivor's). The operator
+// meant the person, and the merge said the two cards are one person: a
+// link made a moment before the merge is moved to the survivor by the
+// merge event, and one made a moment after ends the same way rather than
+// on a card nobody opens. Refusing would only send the operator to reopen
+// the card and click again.
 func (s *Service) LinkPatient(ctx context.Context, p principal.Principal, contactID, patientID string) (Link, bool, error) {
-	return s.link(ctx, p, contactID, patientID, "patient.linked")
+	if err := checkLink(contactID, patientID); err != nil {
+		return Link{}, false, err
+	}
+	chain, err := s.mergeChain(ctx, p, contactID, PurposeLink)
+	if err != nil {
+		return Link{}, false, err
+	}
+	return s.link(ctx, p, chain[len(chain)-1], patientID, "patient.linked", contactID)
 }
 
-func (s *Service) link(ctx context.Context, p principal.Principal, contactID, patientID, action string) (Link, bool, error) {
+func checkLink(contactID, patientID string) error {
 	var fe []problem.FieldError
 	if !ids.Valid(contactID) {
 		fe = append(fe, problem.FieldError{Field: "contact_id", Message: "must be a contact id"})
@@ -364,7 +400,17 @@ func (s *Service) link(ctx context.Context, p principal.Principal, contactID, pa
 		fe = append(fe, problem.FieldError{Field: "patient_id", Message: "must be an MIS patient id"})
 	}
 	if len(fe) > 0 {
-		return Link{}, false, problem.Fields(fe)
+		return problem.Fields(fe)
+	}
+	return nil
+}
+
+// link links contactID, the standing card, to the patient; requested is
+// the contact the caller named, recorded in the audit when a merge made
+// them differ.
+func (s *Service) link(ctx context.Context, p principal.Principal, contactID, patientID, action, requested string) (Link, bool, error) {
+	if err := checkLink(contactID, patientID); err != nil {
+		return Link{}, false, err
 	}
 	if _, err := s.patient(ctx, patientID); errors.Is(err, ErrNotFound) {
 		return Link{}, false, problem.Field("patient_id", "the MIS does not know this patient")
@@ -391,8 +437,11 @@ func (s *Service) link(ctx context.Context, p principal.Principal, contactID, pa
 		if _, err := events.Add(ctx, tx, SubjectLinked, now, linkEvent(l)); err != nil {
 			return err
 		}
-		return auditlog.Emit(ctx, tx, ServiceName, auditObject(p, now, action, "patient_link", l.ID,
-			map[string]string{"contact_id": contactID, "patient_id": patientID}, auditlog.OutcomeSuccess))
+		details := map[string]string{"contact_id": contactID, "patient_id": patientID}
+		if requested != contactID {
+			details["requested_contact_id"] = requested
+		}
+		return auditlog.Emit(ctx, tx, ServiceName, auditObject(p, now, action, "patient_link", l.ID, details, auditlog.OutcomeSuccess))
 	})
 	if store.IsUniqueViolation(err) {
 		// Linked by a concurrent call: answer its link.
@@ -458,9 +507,9 @@ func (s *Service) UnlinkPatient(ctx context.Context, p principal.Principal, link
 
 // bookingPatient is the patient a booking for the contact is made for: the
 // one asked for, which must be linked to the contact, or the contact's only
-// linked patient, or none.
-func (s *Service) bookingPatient(ctx context.Context, contactID, patientID string) (string, error) {
-	linked, err := s.linkedPatients(ctx, contactID)
+// linked patient, or none. The contact is a merge chain (linkedPatientsOf).
+func (s *Service) bookingPatient(ctx context.Context, chain []string, patientID string) (string, error) {
+	linked, err := s.linkedPatientsOf(ctx, chain)
 	if err != nil {
 		return "", err
 	}
@@ -673,23 +722,25 @@ func (s *Service) queryAppointments(ctx context.Context, q string, args ...any) 
 // RegisterPatient registers the contact as a new patient of the MIS
 // (conditionally on the contact's identifier, so a retry registers no
 // second one) and links it. The contact's name must have a family and a
-// given name.
+// given name. A contact merged into another is registered as the survivor
+// (its name, phones and identifier) and linked to it, as LinkPatient does.
 func (s *Service) RegisterPatient(ctx context.Context, p principal.Principal, contactID string) (PatientView, Link, error) {
 	if !ids.Valid(contactID) {
 		return PatientView{}, Link{}, problem.Field("contact_id", "must be a contact id")
 	}
-	cr, err := s.contacts()
-	if err != nil {
+	if _, err := s.contacts(); err != nil {
 		return PatientView{}, Link{}, err
 	}
 	c, err := s.client()
 	if err != nil {
 		return PatientView{}, Link{}, err
 	}
-	contact, err := cr.Contact(ctx, p, contactID, PurposeRegister)
+	requested := contactID
+	contact, _, err := s.standingContact(ctx, p, contactID, PurposeRegister)
 	if err != nil {
 		return PatientView{}, Link{}, err
 	}
+	contactID = contact.ID
 	np := NewPatient{ContactID: contactID, Family: contact.Family, Given: contact.Given, Middle: contact.Middle, BirthDate: contact.BirthDate}
 	if np.Family == "" && np.Given == "" {
 		words := strings.Fields(contact.Name)
@@ -715,7 +766,7 @@ func (s *Service) RegisterPatient(ctx context.Context, p principal.Principal, co
 		return PatientView{}, Link{}, err
 	}
 	s.patients.put(pt, s.Now())
-	l, _, err := s.link(ctx, p, contactID, pt.ID, "patient.registered")
+	l, _, err := s.link(ctx, p, contactID, pt.ID, "patient.registered", requested)
 	if err != nil {
 		return PatientView{}, Link{}, err
 	}

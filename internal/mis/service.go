@@ -516,12 +516,23 @@ func (s *Service) auditRead(ctx context.Context, r auditlog.Record) error {
 // with alternatives; if the record cannot be stored after the MIS booked,
 // the MIS booking is cancelled again so that no booking exists unknown to
 // Okno.
+//
+// A booking for a contact merged into another is made for the survivor
+// (and its linked patients), as a link is: booked for the merged card it
+// would be missing from the survivor's list, and made for no linked
+// patient the MIS would get a second patient for the same person.
 func (s *Service) Book(ctx context.Context, p principal.Principal, in BookInput) (Appointment, error) {
 	c, err := s.client()
 	if err != nil {
 		return Appointment{}, err
 	}
-	patientID, err := s.bookingPatient(ctx, in.ContactID, in.PatientID)
+	chain, err := s.mergeChain(ctx, p, in.ContactID, PurposeBook)
+	if err != nil {
+		return Appointment{}, err
+	}
+	requested := in.ContactID
+	in.ContactID = chain[len(chain)-1]
+	patientID, err := s.bookingPatient(ctx, chain, in.PatientID)
 	if err != nil {
 		return Appointment{}, err
 	}
@@ -539,6 +550,9 @@ func (s *Service) Book(ctx context.Context, p principal.Principal, in BookInput)
 	now := s.Now().UTC().Truncate(time.Microsecond) // what PostgreSQL keeps: the answer equals a later read
 	id := ids.NewAt(now)
 	details := map[string]string{"mis_id": b.MISID, "slot_id": b.SlotID, "contact_id": in.ContactID}
+	if requested != in.ContactID {
+		details["requested_contact_id"] = requested
+	}
 	if in.RequestID != "" {
 		details["request_id"] = in.RequestID
 	}
