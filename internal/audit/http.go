@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -63,7 +64,7 @@ func parseFilter(q url.Values, defLimit, maxLimit int) (Filter, []problem.FieldE
 	}
 	for _, p := range []string{"actor", "object", "object_type", "action"} {
 		if v := q.Get(p); len(v) > maxParamLen || !utf8.ValidString(v) {
-			fe = append(fe, problem.FieldError{Field: p, Message: "must be valid text of at most " + strconv.Itoa(maxParamLen) + " bytes"})
+			fe = append(fe, problem.FieldError{Field: p, Message: fmt.Sprintf("must be valid text of at most %d bytes", maxParamLen)})
 		}
 	}
 	for _, p := range []struct {
@@ -91,7 +92,7 @@ func parseFilter(q url.Values, defLimit, maxLimit int) (Filter, []problem.FieldE
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxLimit {
-			fe = append(fe, problem.FieldError{Field: "limit", Message: "must be a number from 1 to " + strconv.Itoa(maxLimit)})
+			fe = append(fe, problem.FieldError{Field: "limit", Message: fmt.Sprintf("must be a number from 1 to %d", maxLimit)})
 		}
 		f.Limit = n
 	}

@@ -43,7 +43,7 @@ func (s *Service) CreateRequest(ctx context.Context, actorID string, in NewReque
 		in.Channel = ChannelPhone
 	}
 	if !slices.Contains(Channels, in.Channel) {
-		fe = append(fe, problem.FieldError{Field: "channel", Message: "must be one of " + strings.Join(Channels, ", ")})
+		fe = append(fe, problem.FieldError{Field: "channel", Message: fmt.Sprintf("must be one of %s", strings.Join(Channels, ", "))})
 	}
 	in.Message = strings.TrimSpace(in.Message)
 	if len([]rune(in.Message)) > 5000 {

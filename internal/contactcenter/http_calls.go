@@ -3,6 +3,7 @@ package contactcenter
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -86,10 +87,10 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
 	return true
 }
 
-func validID(w http.ResponseWriter, r *http.Request, what string) (string, bool) {
+func validID(w http.ResponseWriter, r *http.Request, notFound string) (string, bool) {
 	id := r.PathValue("id")
 	if !ids.Valid(id) {
-		problem.Write(w, r, problem.New(problem.NotFound, "no such "+what))
+		problem.Write(w, r, problem.New(problem.NotFound, notFound))
 		return "", false
 	}
 	return id, true
@@ -206,7 +207,7 @@ func (s *Service) handleCreatePBX(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleUpdatePBX(w http.ResponseWriter, r *http.Request) {
-	id, ok := validID(w, r, "PBX integration")
+	id, ok := validID(w, r, "no such PBX integration")
 	if !ok {
 		return
 	}
@@ -299,7 +300,7 @@ func (s *Service) handleListCalls(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleCallPopup(w http.ResponseWriter, r *http.Request) {
-	id, ok := validID(w, r, "call")
+	id, ok := validID(w, r, "no such call")
 	if !ok {
 		return
 	}
@@ -352,7 +353,7 @@ func (s *Service) handleListTasks(w http.ResponseWriter, r *http.Request) {
 		f.Assignee = a
 	}
 	if f.Kind != "" && !slices.Contains(TaskKinds, f.Kind) {
-		fe = append(fe, problem.FieldError{Field: "kind", Message: "must be one of " + strings.Join(TaskKinds, ", ")})
+		fe = append(fe, problem.FieldError{Field: "kind", Message: fmt.Sprintf("must be one of %s", strings.Join(TaskKinds, ", "))})
 	}
 	if f.Status != "" && !slices.Contains([]string{TaskOpen, TaskDone, TaskCancelled}, f.Status) {
 		fe = append(fe, problem.FieldError{Field: "status", Message: "must be open, done or cancelled"})
@@ -406,7 +407,7 @@ func (s *Service) handleCreateTask(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleUpdateTask(w http.ResponseWriter, r *http.Request) {
-	id, ok := validID(w, r, "task")
+	id, ok := validID(w, r, "no such task")
 	if !ok {
 		return
 	}
@@ -453,7 +454,7 @@ func (s *Service) handlePresence(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleExtension(w http.ResponseWriter, r *http.Request) {
-	id, ok := validID(w, r, "operator")
+	id, ok := validID(w, r, "no such operator")
 	if !ok {
 		return
 	}
@@ -486,7 +487,7 @@ func (s *Service) handleSaveQueue(w http.ResponseWriter, r *http.Request) {
 	id := ""
 	if r.Method == http.MethodPut {
 		var ok bool
-		if id, ok = validID(w, r, "queue"); !ok {
+		if id, ok = validID(w, r, "no such queue"); !ok {
 			return
 		}
 	}
@@ -575,7 +576,7 @@ func (s *Service) handleCreateRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleUpdateRequest(w http.ResponseWriter, r *http.Request) {
-	id, ok := validID(w, r, "request")
+	id, ok := validID(w, r, "no such request")
 	if !ok {
 		return
 	}
@@ -585,7 +586,7 @@ func (s *Service) handleUpdateRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	p := principal.From(r.Context())
 	if in.AssigneeID != nil && *in.AssigneeID != p.UserID && !p.Can(perm.RequestsAssign) {
-		problem.Write(w, r, problem.New(problem.Forbidden, "assigning a request to someone else needs the permission "+perm.RequestsAssign))
+		problem.Write(w, r, problem.Newf(problem.Forbidden, "assigning a request to someone else needs the permission %s", perm.RequestsAssign))
 		return
 	}
 	if err := s.UpdateRequest(r.Context(), p.UserID, id, in); err != nil {
@@ -602,7 +603,7 @@ func (s *Service) handleUpdateRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleTrail(w http.ResponseWriter, r *http.Request) {
-	id, ok := validID(w, r, "request")
+	id, ok := validID(w, r, "no such request")
 	if !ok {
 		return
 	}
@@ -620,7 +621,7 @@ func (s *Service) handleTrail(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleComment(w http.ResponseWriter, r *http.Request) {
-	id, ok := validID(w, r, "request")
+	id, ok := validID(w, r, "no such request")
 	if !ok {
 		return
 	}
@@ -639,7 +640,7 @@ func (s *Service) handleComment(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleMergeRequests(w http.ResponseWriter, r *http.Request) {
-	id, ok := validID(w, r, "request")
+	id, ok := validID(w, r, "no such request")
 	if !ok {
 		return
 	}
@@ -657,7 +658,7 @@ func (s *Service) handleMergeRequests(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleContactCard(w http.ResponseWriter, r *http.Request) {
-	id, ok := validID(w, r, "contact")
+	id, ok := validID(w, r, "no such contact")
 	if !ok {
 		return
 	}
@@ -679,7 +680,7 @@ func (s *Service) handleContactCard(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleMergeContacts(w http.ResponseWriter, r *http.Request) {
-	id, ok := validID(w, r, "contact")
+	id, ok := validID(w, r, "no such contact")
 	if !ok {
 		return
 	}

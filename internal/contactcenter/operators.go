@@ -47,10 +47,10 @@ ON CONFLICT (user_id) DO NOTHING`, userID, now)
 // away stays away when they reload the page or open another tab.
 func (s *Service) SetPresence(ctx context.Context, userID, presence, onlyFrom string) (string, error) {
 	if !slices.Contains(Presences, presence) {
-		return "", problem.Field("presence", "must be one of "+strings.Join(Presences, ", "))
+		return "", problem.Fieldf("presence", "must be one of %s", strings.Join(Presences, ", "))
 	}
 	if onlyFrom != "" && !slices.Contains(Presences, onlyFrom) {
-		return "", problem.Field("if", "must be one of "+strings.Join(Presences, ", "))
+		return "", problem.Fieldf("if", "must be one of %s", strings.Join(Presences, ", "))
 	}
 	now := s.Now().UTC()
 	stored := ""

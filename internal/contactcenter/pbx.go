@@ -93,7 +93,7 @@ func (in *NewPBX) validate() []problem.FieldError {
 	case "":
 		bad("kind", "required")
 	default:
-		bad("kind", "must be one of "+strings.Join(PBXKinds, ", "))
+		bad("kind", fmt.Sprintf("must be one of %s", strings.Join(PBXKinds, ", ")))
 	}
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" || len(in.Name) > 100 {

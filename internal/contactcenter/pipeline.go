@@ -158,7 +158,7 @@ func normalizeTags(in []string) ([]string, error) {
 func (s *Service) UpdateRequest(ctx context.Context, actorID, id string, in RequestChange) error {
 	var fe []problem.FieldError
 	if in.Status != nil && !slices.Contains(Statuses, *in.Status) {
-		fe = append(fe, problem.FieldError{Field: "status", Message: "must be one of " + strings.Join(Statuses, ", ")})
+		fe = append(fe, problem.FieldError{Field: "status", Message: fmt.Sprintf("must be one of %s", strings.Join(Statuses, ", "))})
 	}
 	if in.AssigneeID != nil && *in.AssigneeID != "" && !ids.Valid(*in.AssigneeID) {
 		fe = append(fe, problem.FieldError{Field: "assignee_id", Message: "not a user id"})

@@ -90,7 +90,7 @@ func (in QueueInput) toQueue() (Queue, error) {
 		q.Strategy = StrategyManual
 	}
 	if !slices.Contains(Strategies, q.Strategy) {
-		bad("strategy", "must be one of "+strings.Join(Strategies, ", "))
+		bad("strategy", fmt.Sprintf("must be one of %s", strings.Join(Strategies, ", ")))
 	}
 	for _, f := range []struct {
 		name string
@@ -120,11 +120,12 @@ func (in QueueInput) toQueue() (Queue, error) {
 		h, err := workhours.ParseField("hours", in.Hours)
 		if err != nil {
 			var pe *problem.Error
-			if errors.As(err, &pe) {
-				fe = append(fe, pe.Fields...)
-			} else {
-				bad("hours", err.Error())
+			if !errors.As(err, &pe) {
+				// Not a refusal of the schedule: the cause is for the log,
+				// not a message for the client.
+				return Queue{}, err
 			}
+			fe = append(fe, pe.Fields...)
 		}
 		q.Hours = h
 	}
@@ -343,7 +344,7 @@ func (s *Service) ReplaceRoutingRules(ctx context.Context, rules []RoutingRule) 
 		r := &rules[i]
 		f := fmt.Sprintf("rules[%d]", i)
 		if r.Channel != "" && !slices.Contains(Channels, r.Channel) {
-			fe = append(fe, problem.FieldError{Field: f + ".channel", Message: "must be one of " + strings.Join(Channels, ", ")})
+			fe = append(fe, problem.FieldError{Field: f + ".channel", Message: fmt.Sprintf("must be one of %s", strings.Join(Channels, ", "))})
 		}
 		if !ids.Valid(r.QueueID) {
 			fe = append(fe, problem.FieldError{Field: f + ".queue_id", Message: "required: a queue id"})

@@ -58,7 +58,7 @@ func (c *client) call(ctx context.Context, method, path string, p principal.Prin
 	principal.Set(req.Header, c.token, p)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return &problem.Error{Code: problem.Unavailable, Message: c.up.Name + " is unavailable", Err: err}
+		return &problem.Error{Code: problem.Unavailable, Message: fmt.Sprintf("%s is unavailable", c.up.Name), Err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))

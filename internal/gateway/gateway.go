@@ -295,7 +295,7 @@ func (g *Gateway) guard(rt Route) http.Handler {
 				return
 			}
 			if rt.Perm != Authenticated && rt.Perm != Enrolling && !contains(u.Permissions, rt.Perm) {
-				problem.Write(w, r, problem.New(problem.Forbidden, "this action needs the permission "+rt.Perm))
+				problem.Write(w, r, problem.Newf(problem.Forbidden, "this action needs the permission %s", rt.Perm))
 				return
 			}
 			if !g.api.Allow(u.ID, g.cfg.Now()) {
@@ -356,7 +356,7 @@ func (g *Gateway) proxy(up Upstream) http.Handler {
 				return
 			}
 			slog.Warn("upstream failed", "service", up.Name, "err", err)
-			problem.Write(w, r, problem.New(problem.Unavailable, up.Name+" is unavailable"))
+			problem.Write(w, r, problem.Newf(problem.Unavailable, "%s is unavailable", up.Name))
 		},
 	}
 }

@@ -108,7 +108,7 @@ func (s *Service) UpdateUser(ctx context.Context, grantor principal.Principal, i
 		if err != nil {
 			return err
 		}
-		if err := checkReach(grantor, held, "a user"); err != nil {
+		if err := checkReach(grantor, held, "you cannot change a user holding permissions you do not hold: %s"); err != nil {
 			return err
 		}
 		next := cur
@@ -308,7 +308,7 @@ func (s *Service) UpdateRole(ctx context.Context, grantor principal.Principal, i
 		if err != nil {
 			return err
 		}
-		if err := checkReach(grantor, cur.Permissions, "a role"); err != nil {
+		if err := checkReach(grantor, cur.Permissions, "you cannot change a role holding permissions you do not hold: %s"); err != nil {
 			return err
 		}
 		next := cur

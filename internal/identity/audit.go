@@ -37,17 +37,18 @@ func (s *Service) emit(ctx context.Context, tx *sql.Tx, r auditlog.Record) error
 // itself: an administrator cannot make anyone, or any role, mightier than
 // they are.
 func checkGrant(grantor principal.Principal, perms []string) error {
-	return checkHeld(grantor, perms, "you cannot grant permissions you do not hold: ")
+	return checkHeld(grantor, perms, "you cannot grant permissions you do not hold: %s")
 }
 
 // checkReach refuses to touch a role or a user holding permissions the
 // grantor lacks: an administrator can neither strip the security officer's
 // role of the audit nor block or demote the officer who reads it.
-func checkReach(grantor principal.Principal, perms []string, what string) error {
-	return checkHeld(grantor, perms, "you cannot change "+what+" holding permissions you do not hold: ")
+func checkReach(grantor principal.Principal, perms []string, refusal string) error {
+	return checkHeld(grantor, perms, refusal)
 }
 
-func checkHeld(grantor principal.Principal, perms []string, msg string) error {
+// refusal is a template whose %s is the list of missing permissions.
+func checkHeld(grantor principal.Principal, perms []string, refusal string) error {
 	var missing []string
 	for _, p := range perms {
 		if !grantor.Can(p) {
@@ -55,7 +56,7 @@ func checkHeld(grantor principal.Principal, perms []string, msg string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return problem.New(problem.Forbidden, msg+strings.Join(missing, ", "))
+		return problem.Newf(problem.Forbidden, refusal, strings.Join(missing, ", "))
 	}
 	return nil
 }

@@ -137,7 +137,7 @@ func checkPermissions(field string, list []string) ([]string, error) {
 	for _, p := range list {
 		if !slices.Contains(perm.AllPermissions, p) {
 			if permissionName.MatchString(p) {
-				return nil, problem.Field(field, "unknown permission "+p)
+				return nil, problem.Fieldf(field, "unknown permission %s", p)
 			}
 			return nil, problem.Field(field, "unknown permission")
 		}

@@ -31,7 +31,7 @@ func (s *Service) Reschedule(ctx context.Context, p principal.Principal, id, slo
 		return a, nil
 	}
 	if a.Status != ApptBooked && a.Status != ApptConfirmed {
-		return Appointment{}, problem.New(problem.Conflict, "the appointment is "+a.Status+" and can no longer be moved")
+		return Appointment{}, problem.Newf(problem.Conflict, "the appointment is %s and can no longer be moved", a.Status)
 	}
 	c, err := s.client()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -307,7 +308,7 @@ func (c *FHIRClient) Cancel(ctx context.Context, id string) error {
 	}
 	if ar.Status != fhir.AppointmentCancelled {
 		if slices.Contains(finalAppointment, ar.Status) {
-			return &problem.Error{Code: problem.Conflict, Message: "the appointment is " + ar.Status + " in the MIS and cannot be cancelled"}
+			return &problem.Error{Code: problem.Conflict, Message: fmt.Sprintf("the appointment is %s in the MIS and cannot be cancelled", ar.Status)}
 		}
 		got, err := c.putAppointment(ctx, ar, func(doc map[string]json.RawMessage) error {
 			doc["status"], _ = json.Marshal(fhir.AppointmentCancelled)
@@ -353,7 +354,7 @@ func (c *FHIRClient) Reschedule(ctx context.Context, id, newSlotID string) (Book
 		return Booked{}, err
 	}
 	if slices.Contains(finalAppointment, ar.Status) || ar.Status == fhir.AppointmentArrived || ar.Status == fhir.AppointmentCheckedIn {
-		return Booked{}, &problem.Error{Code: problem.Conflict, Message: "the appointment is " + ar.Status + " in the MIS and cannot be moved"}
+		return Booked{}, &problem.Error{Code: problem.Conflict, Message: fmt.Sprintf("the appointment is %s in the MIS and cannot be moved", ar.Status)}
 	}
 	oldSlotID := slotOf(&ar.Appointment)
 	sr, err := c.readSlot(ctx, newSlotID)

@@ -561,7 +561,7 @@ func (b *Breaker) Allow() error {
 	defer b.mu.Unlock()
 	if left := b.openUntil.Sub(b.now()); left > 0 {
 		return &problem.Error{Code: problem.Unavailable, RetryAfter: left,
-			Message: "the MIS is unavailable (" + strconv.Itoa(b.failures) + " failed calls in a row); booking and schedules are paused, try again in " + strconv.Itoa(problem.RetrySeconds(left)) + " s"}
+			Message: fmt.Sprintf("the MIS is unavailable (%d failed calls in a row); booking and schedules are paused, try again in %d s", b.failures, problem.RetrySeconds(left))}
 	}
 	return nil
 }

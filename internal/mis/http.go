@@ -3,6 +3,7 @@ package mis
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -118,11 +119,11 @@ func parseSlotQuery(q url.Values, now time.Time) (SlotQuery, []problem.FieldErro
 	if len(fe) == 0 && sq.SpecialtyID == "" && sq.DoctorID == "" {
 		fe = append(fe, problem.FieldError{Field: "specialty", Message: "give a specialty or a doctor"})
 	}
-	fe = append(fe, parseRange(q, &sq, defaultSlotRange, MaxSlotRange, "14 days")...)
+	fe = append(fe, parseRange(q, &sq, defaultSlotRange, MaxSlotRange)...)
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxSlotLimit {
-			fe = append(fe, problem.FieldError{Field: "limit", Message: "must be a number from 1 to " + strconv.Itoa(MaxSlotLimit)})
+			fe = append(fe, problem.FieldError{Field: "limit", Message: fmt.Sprintf("must be a number from 1 to %d", MaxSlotLimit)})
 		}
 		sq.Limit = n
 	}
@@ -137,13 +138,13 @@ func parseScheduleQuery(q url.Values, now time.Time) (SlotQuery, []problem.Field
 	if len(fe) == 0 && sq.SpecialtyID == "" && sq.DoctorID == "" && sq.BranchID == "" {
 		fe = append(fe, problem.FieldError{Field: "branch", Message: "give a branch, a specialty or a doctor"})
 	}
-	fe = append(fe, parseRange(q, &sq, 24*time.Hour, MaxScheduleRange, "8 days")...)
+	fe = append(fe, parseRange(q, &sq, 24*time.Hour, MaxScheduleRange)...)
 	return sq, fe
 }
 
 // parseRange reads from and to into sq: from defaults to sq.From, to to
 // def after from, and to must be later than from by at most max.
-func parseRange(q url.Values, sq *SlotQuery, def, max time.Duration, maxText string) []problem.FieldError {
+func parseRange(q url.Values, sq *SlotQuery, def, max time.Duration) []problem.FieldError {
 	var fe []problem.FieldError
 	timeOK := true
 	for _, t := range []struct {
@@ -168,7 +169,7 @@ func parseRange(q url.Values, sq *SlotQuery, def, max time.Duration, maxText str
 		case !sq.To.After(sq.From):
 			fe = append(fe, problem.FieldError{Field: "to", Message: "must be later than from"})
 		case sq.To.Sub(sq.From) > max:
-			fe = append(fe, problem.FieldError{Field: "to", Message: "must be at most " + maxText + " after from"})
+			fe = append(fe, problem.FieldError{Field: "to", Message: fmt.Sprintf("must be at most %d days after from", int(max/(24*time.Hour)))})
 		}
 	}
 	return fe
@@ -245,7 +246,7 @@ func (s *Service) handleBook(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, errIdemRace) && s.replay(w, r, p, in) {
 		return
 	}
-	if writeTaken(w, err) {
+	if writeTaken(w, r, err) {
 		return
 	}
 	if err != nil {
@@ -291,12 +292,12 @@ func (s *Service) handleCancel(w http.ResponseWriter, r *http.Request) {
 
 // writeTaken answers a slot taken meanwhile: 409 with fresh alternatives.
 // It reports whether err was that.
-func writeTaken(w http.ResponseWriter, err error) bool {
+func writeTaken(w http.ResponseWriter, r *http.Request, err error) bool {
 	var tp *TakenProblem
 	if !errors.As(err, &tp) {
 		return false
 	}
-	body := problem.BodyOf(problem.New(problem.Conflict, "the slot was just taken; choose one of the alternatives"))
+	body := problem.Localized(w, r, problem.New(problem.Conflict, "the slot was just taken; choose one of the alternatives"))
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusConflict)
@@ -329,7 +330,7 @@ func (s *Service) handleReschedule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, err := s.Reschedule(r.Context(), principal.From(r.Context()), r.PathValue("id"), b.SlotID)
-	if writeTaken(w, err) {
+	if writeTaken(w, r, err) {
 		return
 	}
 	if err != nil {

@@ -111,7 +111,7 @@ func Middleware(token string, next http.Handler) http.Handler {
 func Require(perm string, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !From(r.Context()).Can(perm) {
-			problem.Write(w, r, problem.New(problem.Forbidden, "this action needs the permission "+perm))
+			problem.Write(w, r, problem.Newf(problem.Forbidden, "this action needs the permission %s", perm))
 			return
 		}
 		next(w, r)

@@ -73,9 +73,22 @@ func (e *Error) Unwrap() error { return e.Err }
 // New makes an error with a code and a safe message.
 func New(code Code, msg string) *Error { return &Error{Code: code, Message: msg} }
 
+// Newf makes an error whose message is a template: the catalog translates
+// the template, and the arguments are carried into the translation as they
+// are. So arguments must be machine names (a permission, a service, a list
+// of allowed values, a limit), never a submitted value.
+func Newf(code Code, format string, args ...any) *Error {
+	return New(code, fmt.Sprintf(format, args...))
+}
+
 // Field makes a 422 naming one field.
 func Field(field, msg string) *Error {
 	return &Error{Code: Invalid, Message: field + ": " + msg, Fields: []FieldError{{Field: field, Message: msg}}}
+}
+
+// Fieldf is Field with a template message, as Newf.
+func Fieldf(field, format string, args ...any) *Error {
+	return Field(field, fmt.Sprintf(format, args...))
 }
 
 // Fields makes a 422 naming several fields.
@@ -136,10 +149,11 @@ func BodyOf(err error) Body {
 	return b
 }
 
-// Write sends err as application/problem+json. Internal errors are logged
-// with their cause; the client sees only a generic message.
+// Write sends err as application/problem+json, in the language the request
+// prefers (see LangOf). Internal errors are logged with their cause; the
+// client sees only a generic message.
 func Write(w http.ResponseWriter, r *http.Request, err error) {
-	b := BodyOf(err)
+	b := Localized(w, r, err)
 	if b.Status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", r.Pattern, "err", err)
 	}
@@ -153,6 +167,16 @@ func Write(w http.ResponseWriter, r *http.Request, err error) {
 // RetrySeconds rounds a wait up to whole seconds, as Retry-After counts them.
 func RetrySeconds(d time.Duration) int {
 	return int((d + time.Second - 1) / time.Second)
+}
+
+// Localized returns the body of err in the language r prefers and says
+// which one on w (Content-Language), for a handler that sends the body
+// itself.
+func Localized(w http.ResponseWriter, r *http.Request, err error) Body {
+	lang := LangOf(r.Header.Get("Accept-Language"))
+	w.Header().Set("Content-Language", string(lang))
+	w.Header().Add("Vary", "Accept-Language")
+	return BodyOf(err).In(lang)
 }
 
 // WriteBody sends an already built problem body.

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"io"
 	"sort"
@@ -266,7 +267,7 @@ func (c *Client) CreatePatient(ctx context.Context, np mis.NewPatient) (mis.Pati
 	data, err := c.call(ctx, "createPatient", form)
 	var ae *APIError
 	if errors.As(err, &ae) {
-		return mis.Patient{}, &problem.Error{Code: problem.Conflict, Message: "the MIS refused to register the patient (Renovatio error " + ae.Code + ")", Err: ae}
+		return mis.Patient{}, &problem.Error{Code: problem.Conflict, Message: fmt.Sprintf("the MIS refused to register the patient (Renovatio error %s)", ae.Code), Err: ae}
 	}
 	if err != nil {
 		return mis.Patient{}, err

@@ -154,7 +154,7 @@ func badAnswer(format string, args ...any) error {
 // refused turns a refusal the adapter has no better meaning for into an
 // error for the operator.
 func refused(err *APIError) error {
-	return &problem.Error{Code: problem.Unavailable, Message: "the MIS refused the request (Renovatio error " + err.Code + ")", Err: err}
+	return &problem.Error{Code: problem.Unavailable, Message: fmt.Sprintf("the MIS refused the request (Renovatio error %s)", err.Code), Err: err}
 }
 
 // envelope is every answer's outer shape.

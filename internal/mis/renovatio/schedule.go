@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -291,7 +292,7 @@ func (c *Client) book(ctx context.Context, b mis.Booking, movedFrom string) (mis
 		if rerr == nil && busy {
 			return mis.Booked{}, &mis.TakenError{Slot: again}
 		}
-		return mis.Booked{}, &problem.Error{Code: problem.Conflict, Message: "the MIS refused the booking (Renovatio error " + ae.Code + ")", Err: ae}
+		return mis.Booked{}, &problem.Error{Code: problem.Conflict, Message: fmt.Sprintf("the MIS refused the booking (Renovatio error %s)", ae.Code), Err: ae}
 	}
 	if err != nil {
 		return mis.Booked{}, err
@@ -347,7 +348,7 @@ func (c *Client) Cancel(ctx context.Context, id string) error {
 	case a.Status == mis.ApptCancelled:
 		return nil
 	}
-	return &problem.Error{Code: problem.Conflict, Message: "the MIS refused to cancel the appointment (Renovatio error " + ae.Code + ")", Err: ae}
+	return &problem.Error{Code: problem.Conflict, Message: fmt.Sprintf("the MIS refused to cancel the appointment (Renovatio error %s)", ae.Code), Err: ae}
 }
 
 // Reschedule books the patient of the appointment into the new slot
@@ -367,7 +368,7 @@ func (c *Client) Reschedule(ctx context.Context, id, newSlotID string) (mis.Book
 		return mis.Booked{}, mis.ErrNotFound
 	}
 	if old.Status == mis.ApptCancelled || old.Status == mis.ApptCompleted {
-		return mis.Booked{}, problem.New(problem.Conflict, "the appointment is "+old.Status+" in the MIS and cannot be moved")
+		return mis.Booked{}, problem.Newf(problem.Conflict, "the appointment is %s in the MIS and cannot be moved", old.Status)
 	}
 	if old.PatientID == "" {
 		return mis.Booked{}, badAnswer("getAppointments: appointment %s without a patient", id)
