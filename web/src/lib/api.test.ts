@@ -10,6 +10,7 @@ import {
   requestListQuery,
   subjectReportHref,
 } from './api';
+import { useLang } from './i18n';
 
 function problemResponse(status: number, body: unknown, type = 'application/problem+json') {
   return new Response(typeof body === 'string' ? body : JSON.stringify(body), {
@@ -79,6 +80,24 @@ describe('apiFetch', () => {
     await api.me();
     const getHeaders = fetchMock.mock.calls[1][1].headers as Record<string, string>;
     expect(getHeaders['X-CSRF-Token']).toBeUndefined();
+  });
+
+  it("asks for answers in the UI's current language", async () => {
+    const fetchMock = vi.fn(async (_url: string, _init: RequestInit) => new Response(null, { status: 204 }));
+    vi.stubGlobal('fetch', fetchMock);
+    const before = useLang.getState().lang;
+    try {
+      await api.me();
+      useLang.setState({ lang: 'en' });
+      await api.logout();
+      useLang.setState({ lang: 'ru' });
+      await api.listRequests({ status: 'all', channel: 'all' }, null);
+    } finally {
+      useLang.setState({ lang: before });
+    }
+    const langs = fetchMock.mock.calls.map((c) => (c[1].headers as Record<string, string>)['Accept-Language']);
+    expect(langs).toEqual([before, 'en', 'ru']);
+    expect(before).toBe('ru');
   });
 
   it('tells the unauthorized listeners about a 401', async () => {

@@ -1,6 +1,7 @@
 // A small typed fetch client for the same-origin Okno API.
 import { AUDIT_PAGE_SIZE, auditQuery } from './audit';
 import { slotQuery, type SlotSearch } from './booking';
+import { useLang } from './i18n';
 import { scheduleQuery, type ScheduleSearch } from './schedule';
 import type {
   AdminUser,
@@ -159,7 +160,11 @@ export interface RequestOptions {
 
 export async function apiFetch<T>(path: string, opts: RequestOptions = {}): Promise<T> {
   const method = opts.method ?? 'GET';
-  const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
+  // The server tells its refusals (problem detail and field messages) in the UI's language.
+  const headers: Record<string, string> = {
+    Accept: 'application/json, application/problem+json',
+    'Accept-Language': useLang.getState().lang,
+  };
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET') {
     const csrf = typeof document === 'undefined' ? '' : readCookie(CSRF_COOKIE, document.cookie);
