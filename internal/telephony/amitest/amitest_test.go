@@ -49,9 +49,12 @@ func (cl *client) action(kv ...string) string {
 	return id
 }
 
+// read waits long for a message: under -race with other packages testing
+// on both cores a peer may be descheduled for seconds; a lost message still
+// fails.
 func (cl *client) read() textproto.MIMEHeader {
 	cl.t.Helper()
-	cl.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	cl.c.SetReadDeadline(time.Now().Add(30 * time.Second))
 	h, err := cl.r.ReadMIMEHeader()
 	if err != nil {
 		cl.t.Fatal(err)
