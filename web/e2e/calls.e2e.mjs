@@ -320,7 +320,8 @@ async function main() {
       await opPage.getByTestId('request-detail').getByTestId('dial-button').first().click();
       const note = opPage.locator('.mantine-Notification-root').filter({ hasText: 'Не удалось позвонить' });
       await note.waitFor();
-      check((await note.innerText()).includes('generic webhook only reports calls'), 'the 409’s reason is not shown');
+      // The UI speaks Russian, so the server gives its reason in Russian too.
+      check((await note.innerText()).includes('универсальный вебхук только сообщает о звонках'), 'the 409’s reason is not shown in Russian');
     });
 
     await step('a missed call becomes a callback task, live in the inbox', async () => {
