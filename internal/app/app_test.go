@@ -257,6 +257,25 @@ type frame struct {
 	Data json.RawMessage `json:"data"`
 }
 
+// framesOf reads a WebSocket message: one frame, or a JSON array of frames
+// the gateway sent together.
+func framesOf(t *testing.T, data []byte) []frame {
+	t.Helper()
+	var fs []frame
+	var err error
+	if len(data) > 0 && data[0] == '[' {
+		err = json.Unmarshal(data, &fs)
+	} else {
+		var f frame
+		err = json.Unmarshal(data, &f)
+		fs = []frame{f}
+	}
+	if err != nil {
+		t.Fatalf("not a frame nor an array of frames: %v", err)
+	}
+	return fs
+}
+
 // pendingFrames holds, per socket, the frames of a message not yet read:
 // the gateway sends several frames as one JSON array when they are ready
 // together.
@@ -286,17 +305,7 @@ func readFrame(t *testing.T, ctx context.Context, c *websocket.Conn) frame {
 		if err != nil {
 			t.Fatalf("ws read: %v", err)
 		}
-		var fs []frame
-		if len(data) > 0 && data[0] == '[' {
-			err = json.Unmarshal(data, &fs)
-		} else {
-			var f frame
-			err = json.Unmarshal(data, &f)
-			fs = []frame{f}
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		fs := framesOf(t, data)
 		pendingMu.Lock()
 		pendingFrames[c] = append(pendingFrames[c], fs...)
 		pendingMu.Unlock()

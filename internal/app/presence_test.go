@@ -42,18 +42,7 @@ func (w *presenceWatch) next(users ...string) presenceChange {
 		if err != nil {
 			w.t.Fatalf("ws read: %v", err)
 		}
-		var fs []frame
-		if len(data) > 0 && data[0] == '[' {
-			err = json.Unmarshal(data, &fs)
-		} else {
-			var f frame
-			err = json.Unmarshal(data, &f)
-			fs = []frame{f}
-		}
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		for _, f := range fs {
+		for _, f := range framesOf(w.t, data) {
 			if f.Type != "operator.presence" {
 				continue
 			}
