@@ -153,11 +153,7 @@ func (s *Service) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	dup, err := s.IngestCallEvent(r.Context(), p, ev)
-	if err != nil {
-		problem.Write(w, r, err)
-		return
-	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"stored": !dup, "duplicate": dup})
+	reply(w, r, http.StatusOK, map[string]any{"stored": !dup, "duplicate": dup}, err)
 }
 
 // handleWebhookEcho answers Zadarma's check of a new notification address
@@ -179,11 +175,7 @@ func (s *Service) handleWebhookEcho(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) handleListPBX(w http.ResponseWriter, r *http.Request) {
 	list, err := s.ListPBX(r.Context())
-	if err != nil {
-		problem.Write(w, r, err)
-		return
-	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"items": list})
+	reply(w, r, http.StatusOK, map[string]any{"items": list}, err)
 }
 
 func (s *Service) handleCreatePBX(w http.ResponseWriter, r *http.Request) {
@@ -428,11 +420,7 @@ func (s *Service) handleUpdateTask(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) handleRoster(w http.ResponseWriter, r *http.Request) {
 	list, err := s.Roster(r.Context())
-	if err != nil {
-		problem.Write(w, r, err)
-		return
-	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"items": list})
+	reply(w, r, http.StatusOK, map[string]any{"items": list}, err)
 }
 
 func (s *Service) handlePresence(w http.ResponseWriter, r *http.Request) {
@@ -446,11 +434,7 @@ func (s *Service) handlePresence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now, err := s.SetPresence(r.Context(), principal.From(r.Context()).UserID, in.Presence, in.If)
-	if err != nil {
-		problem.Write(w, r, err)
-		return
-	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"presence": now})
+	reply(w, r, http.StatusOK, map[string]string{"presence": now}, err)
 }
 
 func (s *Service) handleExtension(w http.ResponseWriter, r *http.Request) {
@@ -509,11 +493,7 @@ func (s *Service) handleSaveQueue(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) handleListRules(w http.ResponseWriter, r *http.Request) {
 	list, err := s.RoutingRules(r.Context())
-	if err != nil {
-		problem.Write(w, r, err)
-		return
-	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"rules": list})
+	reply(w, r, http.StatusOK, map[string]any{"rules": list}, err)
 }
 
 func (s *Service) handleSaveRules(w http.ResponseWriter, r *http.Request) {
@@ -524,20 +504,12 @@ func (s *Service) handleSaveRules(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	list, err := s.ReplaceRoutingRules(r.Context(), in.Rules)
-	if err != nil {
-		problem.Write(w, r, err)
-		return
-	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"rules": list})
+	reply(w, r, http.StatusOK, map[string]any{"rules": list}, err)
 }
 
 func (s *Service) handleListLostReasons(w http.ResponseWriter, r *http.Request) {
 	list, err := s.LostReasons(r.Context())
-	if err != nil {
-		problem.Write(w, r, err)
-		return
-	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"reasons": list})
+	reply(w, r, http.StatusOK, map[string]any{"reasons": list}, err)
 }
 
 func (s *Service) handleSaveLostReasons(w http.ResponseWriter, r *http.Request) {
@@ -548,11 +520,7 @@ func (s *Service) handleSaveLostReasons(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	list, err := s.SaveLostReasons(r.Context(), in.Reasons)
-	if err != nil {
-		problem.Write(w, r, err)
-		return
-	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"reasons": list})
+	reply(w, r, http.StatusOK, map[string]any{"reasons": list}, err)
 }
 
 func (s *Service) handleCreateRequest(w http.ResponseWriter, r *http.Request) {
@@ -632,11 +600,7 @@ func (s *Service) handleComment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := s.AddComment(r.Context(), principal.From(r.Context()).UserID, id, in.Body)
-	if err != nil {
-		problem.Write(w, r, err)
-		return
-	}
-	httpapi.WriteJSON(w, http.StatusCreated, c)
+	reply(w, r, http.StatusCreated, c, err)
 }
 
 func (s *Service) handleMergeRequests(w http.ResponseWriter, r *http.Request) {
@@ -705,11 +669,7 @@ func (s *Service) handleMergeContacts(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) handleBoard(w http.ResponseWriter, r *http.Request) {
 	b, err := s.Board(r.Context())
-	if err != nil {
-		problem.Write(w, r, err)
-		return
-	}
-	httpapi.WriteJSON(w, http.StatusOK, b)
+	reply(w, r, http.StatusOK, b, err)
 }
 
 // auditList records that the caller was shown a page of objects; a page
@@ -751,4 +711,13 @@ func parseTime(q url.Values, name string, fe *[]problem.FieldError) time.Time {
 		*fe = append(*fe, problem.FieldError{Field: name, Message: "must be an RFC 3339 time"})
 	}
 	return t
+}
+
+// reply answers with v as JSON, or with the problem when err is set.
+func reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, status, v)
 }
