@@ -386,34 +386,37 @@ func (g *Gateway) pushEvents(ctx context.Context) {
 	// the kinds no screen shows. Separate consumers per kind were tried:
 	// creating several at once raced, inside nats-server 2.15.2, with a
 	// stream update from another service starting (go test -race).
-	g.follow(ctx, "contactcenter.>", queue)
+	g.follow(ctx, "contactcenter.>", func(e events.Envelope) {
+		if e.Type == "contactcenter.call.ringing" {
+			// A phone is ringing: its card must not wait behind the
+			// batches of list updates being fetched, nor behind other
+			// cards (each is read and audited on its own, and concurrent
+			// audits share one commit).
+			g.popups <- struct{}{}
+			go func() {
+				defer func() { <-g.popups }()
+				g.pushPopup(ctx, e)
+			}()
+			return
+		}
+		select {
+		case queue <- e:
+		case <-ctx.Done():
+		}
+	})
 }
 
-func (g *Gateway) follow(ctx context.Context, subject string, queue chan<- events.Envelope) {
+// follow hands every event on subject since the gateway started to handle,
+// in order, until ctx ends, reconnecting when the bus goes away.
+func (g *Gateway) follow(ctx context.Context, subject string, handle func(events.Envelope)) {
 	for ctx.Err() == nil {
 		cons, err := g.cfg.JS.OrderedConsumer(ctx, bus.Stream, g.sinceStart(subject))
 		var cc jetstream.ConsumeContext
 		if err == nil {
 			cc, err = cons.Consume(func(m jetstream.Msg) {
 				var e events.Envelope
-				if json.Unmarshal(m.Data(), &e) != nil {
-					return
-				}
-				if e.Type == "contactcenter.call.ringing" {
-					// A phone is ringing: its card must not wait behind
-					// the batches of list updates being fetched, nor
-					// behind other cards (each is read and audited on
-					// its own, and concurrent audits share one commit).
-					g.popups <- struct{}{}
-					go func() {
-						defer func() { <-g.popups }()
-						g.pushPopup(ctx, e)
-					}()
-					return
-				}
-				select {
-				case queue <- e:
-				case <-ctx.Done():
+				if json.Unmarshal(m.Data(), &e) == nil {
+					handle(e)
 				}
 			})
 		}
@@ -610,29 +613,7 @@ func (g *Gateway) fetchItems(ctx context.Context, path string, idList []string, 
 // token) or whose permissions changed. Authentication is checked once, at
 // connect; this is what keeps a blocked user from watching the inbox.
 func (g *Gateway) followIdentity(ctx context.Context) {
-	for ctx.Err() == nil {
-		cons, err := g.cfg.JS.OrderedConsumer(ctx, bus.Stream, g.sinceStart("identity.>"))
-		var cc jetstream.ConsumeContext
-		if err == nil {
-			cc, err = cons.Consume(func(m jetstream.Msg) {
-				var e events.Envelope
-				if json.Unmarshal(m.Data(), &e) == nil {
-					g.applyIdentityEvent(e)
-				}
-			})
-		}
-		if err != nil {
-			slog.Warn("gateway: cannot follow identity events, retrying", "err", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Second):
-			}
-			continue
-		}
-		<-ctx.Done()
-		cc.Stop()
-	}
+	g.follow(ctx, "identity.>", g.applyIdentityEvent)
 }
 
 func (g *Gateway) applyIdentityEvent(e events.Envelope) {
